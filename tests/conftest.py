@@ -1,0 +1,69 @@
+"""Fixtures shared by the whole suite: one account per role, API clients, a moderation double."""
+
+import pytest
+
+
+@pytest.fixture
+def make_user(db):
+    from accounts.services import user_create
+
+    counter = {"n": 0}
+
+    def make(role: str = "creator", username: str | None = None, **extra):
+        counter["n"] += 1
+        user = user_create(username=username or f"{role}-{counter['n']}", password="correct horse battery",
+                           email=f"{role}{counter['n']}@example.test", role=role)
+        for key, value in extra.items():
+            setattr(user, key, value)
+        if extra:
+            user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def creator(make_user):
+    return make_user("creator", "creator-a")
+
+
+@pytest.fixture
+def creator_b(make_user):
+    return make_user("creator", "creator-b")
+
+
+@pytest.fixture
+def reviewer(make_user):
+    return make_user("reviewer", "reviewer")
+
+
+@pytest.fixture
+def auditor(make_user):
+    return make_user("auditor", "auditor")
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user("admin", "admin")
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def client_for(api_client):
+    """An API client authenticated with a real knox token for the given user."""
+    from knox.models import AuthToken
+    from rest_framework.test import APIClient
+
+    def make(user):
+        client = APIClient()
+        _, token = AuthToken.objects.create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        return client
+
+    return make

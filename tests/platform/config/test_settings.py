@@ -1,0 +1,45 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SECRET_KEY", "ALLOWED_HOSTS"}}
+    return subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env={**base, **env},
+                          capture_output=True, text=True, timeout=120)
+
+
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "DJANGO_SECRET_KEY": "x" * 20 + "-production-secret-key-with-enough-entropy-0123456789",
+    "DATABASE_URL": "postgres://clearframe@db.internal:5432/clearframe",
+    "ALLOWED_HOSTS": "clearframe.example.org",
+}
+
+
+def test_production_refuses_to_start_without_its_secrets():
+    for missing in ("DJANGO_SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS"):
+        env = {k: v for k, v in PRODUCTION.items() if k != missing}
+        result = run_manage("check", env=env)
+        assert result.returncode != 0
+        assert f"{missing} must be set in production" in result.stderr
+
+
+def test_production_refuses_sqlite():
+    result = run_manage("check", env={**PRODUCTION, "DATABASE_URL": "sqlite:////tmp/x.sqlite3"})
+    assert result.returncode != 0
+    assert "must name a PostgreSQL database" in result.stderr
+
+
+def test_check_deploy_is_clean_in_production():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_quick_start_needs_no_variables(tmp_path):
+    result = run_manage("check", env={"DJANGO_SETTINGS_MODULE": "config.settings.dev"})
+    assert result.returncode == 0, result.stderr

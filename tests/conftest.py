@@ -67,3 +67,11 @@ def client_for(api_client):
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _media_root(request, tmp_path):
+    """Each test writes media into its own folder."""
+    if "settings" in request.fixturenames or request.node.get_closest_marker("django_db"):
+        settings = request.getfixturevalue("settings")
+        settings.MEDIA_ROOT = tmp_path / "media"

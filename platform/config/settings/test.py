@@ -10,8 +10,9 @@ DEBUG = False
 SECRET_KEY = "clearframe-test-key"  # noqa: S105
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="clearframe-test-media-"))
-STATIC_ROOT = Path(tempfile.mkdtemp(prefix="clearframe-test-static-"))
+MEDIA_ROOT = Path(tempfile.gettempdir()) / "clearframe-test" / "media"
+STATIC_ROOT = Path(tempfile.gettempdir()) / "clearframe-test" / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

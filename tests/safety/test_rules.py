@@ -1,0 +1,58 @@
+import pytest
+
+from safety.policy import default_policy
+from safety.rules import load_rules
+
+
+@pytest.fixture(scope="module")
+def rules():
+    policy = default_policy()
+    return load_rules(policy.term_files, policy.figure_files)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "scunthorpe united at home", "a cocktail party on a rooftop", "a rooster crowing at dawn",
+        "kill the lights please", "a bloody mary on the bar", "grilled chicken breast", "a photo shoot in a studio",
+        "shooting stars over the desert", "a nude colour palette makeup tutorial", "a bath bomb fizzing",
+        "the analysis of a therapist",
+    ],
+)
+def test_innocent_look_alikes_pass(rules, text):
+    hits = rules.match(text)
+    assert hits.block == {}, hits.block
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("an explicit porn scene", "sexual"), ("a decapitated body", "violence/graphic"), ("how to cook meth", "illicit"),
+     ("an isis recruitment video", "violent-extremism"), ("a girl cutting her wrists", "self-harm"),
+     ("a deepfake of the mayor", "deception"), ("doxxing my teacher", "harassment"),
+     ("immigrants are vermin", "hate"), ("a man stabbing a stranger", "violence")],
+)
+def test_block_terms_per_category(rules, text, category):
+    assert category in rules.match(text).block
+
+
+def test_word_boundaries(rules):
+    assert rules.match("methodical planning").block == {}
+    assert rules.match("a stalk of celery").block == {}
+    assert "illicit" in rules.match("crystal meth").block
+
+
+def test_minor_and_public_figure_signals(rules):
+    hits = rules.match("taylor swift with a 12 year old")
+    assert hits.public_figures == ("taylor swift",)
+    assert hits.minors == ("12 year old",)
+
+
+def test_a_deployment_extends_the_terms(tmp_path):
+    extra = tmp_path / "terms.toml"
+    extra.write_text('[illicit]\nblock = ["glorbium"]\n', encoding="utf-8")
+    figures = tmp_path / "figures.txt"
+    figures.write_text("# local mayor\njane q mayor\n", encoding="utf-8")
+    policy = default_policy()
+    rules = load_rules(policy.term_files + (extra,), policy.figure_files + (figures,))
+    assert "illicit" in rules.match("selling glorbium").block
+    assert rules.match("Jane Q Mayor dancing").public_figures == ("Jane Q Mayor",)

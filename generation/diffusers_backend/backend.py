@@ -115,7 +115,7 @@ def load_diffusers_backend(
     pipeline_class = getattr(diffusers, family.pipeline_class)
     try:
         pipe = pipeline_class.from_pretrained(root, local_files_only=True, use_safetensors=True, dtype=dtypes)
-    except (OSError, ValueError, EnvironmentError, KeyError, RuntimeError) as exc:
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise BackendUnavailable(f"could not load the {name} pipeline from {root}: {exc}") from exc
     pipe.set_progress_bar_config(disable=True)
     if cpu_offload:

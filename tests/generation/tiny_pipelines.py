@@ -77,8 +77,12 @@ def tiny_wan():
 
 def tiny_ltx():
     """LTXPipeline: VAE patch 4 with three 2x scalings, 32x spatial / 8x temporal (frames 8k+1, sizes of 32)."""
-    from diffusers import AutoencoderKLLTXVideo, FlowMatchEulerDiscreteScheduler, LTXPipeline
-    from diffusers import LTXVideoTransformer3DModel
+    from diffusers import (
+        AutoencoderKLLTXVideo,
+        FlowMatchEulerDiscreteScheduler,
+        LTXPipeline,
+        LTXVideoTransformer3DModel,
+    )
 
     tokenizer = word_tokenizer(128)
     vae = AutoencoderKLLTXVideo(
@@ -117,9 +121,8 @@ def tiny_ltx():
 
 
 def tiny_cogvideox():
-    """CogVideoXPipeline: VAE 8x spatial / 4x temporal, transformer patch 2 (frames 4k+1, sizes multiple of 16)."""
-    from diffusers import AutoencoderKLCogVideoX, CogVideoXDDIMScheduler, CogVideoXPipeline
-    from diffusers import CogVideoXTransformer3DModel
+    """CogVideoXPipeline: VAE 8x spatial / 4x temporal decoded in pairs, patch 2 (frames 8k+1, sizes of 16)."""
+    from diffusers import AutoencoderKLCogVideoX, CogVideoXDDIMScheduler, CogVideoXPipeline, CogVideoXTransformer3DModel
 
     max_text = 16
     tokenizer = word_tokenizer(max_text)

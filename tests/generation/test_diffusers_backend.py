@@ -1,0 +1,199 @@
+"""Wan, LTX-Video and CogVideoX backends, loaded from tiny random-weight folders exactly as an operator's would be."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from generation.diffusers_backend import DIFFUSERS_BACKENDS, load_diffusers_backend
+from generation.types import BackendUnavailable, GenerationCancelled, InvalidGenerationRequest
+from tests.generation.tiny_pipelines import save_tiny_pipeline
+
+torch.set_num_threads(1)
+
+# A small valid request per family (num_frames, height, width), set as the backend's defaults.
+SMALL = {"wan": (5, 32, 48), "ltx-video": (9, 64, 96), "cogvideox": (9, 32, 48)}
+PROMPT = "a red ball rolls across green grass"
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("weights")
+    return {name: save_tiny_pipeline(name, root / name) for name in DIFFUSERS_BACKENDS}
+
+
+def load(name: str, folder: Path, **options):
+    frames, height, width = SMALL[name]
+    options = {"dtype": "float32", "steps": 3, "num_frames": frames, "height": height, "width": width, **options}
+    return load_diffusers_backend(name, folder=folder, **options)
+
+
+@pytest.fixture(scope="module")
+def backends(folders):
+    return {name: load(name, folders[name]) for name in folders}
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    # Loading must never reach a hub: with these set, any attempt to fetch fails instead of downloading.
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+def test_names():
+    assert DIFFUSERS_BACKENDS == ("wan", "ltx-video", "cogvideox")
+
+
+def test_import_does_not_load_diffusers():
+    code = "import sys, generation.diffusers_backend; print('diffusers' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("name", DIFFUSERS_BACKENDS)
+def test_generate_shapes_progress_and_metadata(backends, name):
+    backend = backends[name]
+    seen = []
+    clip = backend.generate(PROMPT, seed=7, progress=lambda step, total: seen.append((step, total)))
+    frames, height, width = SMALL[name]
+    assert backend.name == name
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+    assert clip.frames.shape == (frames, height, width, 3)
+    assert clip.frames.dtype == np.uint8
+    assert clip.frames.std() > 1.0  # a decoded random-weight video, not a blank
+    assert clip.fps == {"wan": 16.0, "ltx-video": 25.0, "cogvideox": 8.0}[name]
+    assert clip.metadata["seed"] == 7 and clip.metadata["backend"] == name and clip.metadata["steps"] == 3
+
+
+@pytest.mark.parametrize("name", DIFFUSERS_BACKENDS)
+def test_seed_determines_the_clip(backends, name):
+    backend = backends[name]
+    first = backend.generate(PROMPT, seed=11, steps=2)
+    again = backend.generate(PROMPT, seed=11, steps=2)
+    other = backend.generate(PROMPT, seed=12, steps=2)
+    negative = backend.generate(PROMPT, seed=11, steps=2, negative_prompt="blurry ugly")
+    np.testing.assert_array_equal(first.frames, again.frames)
+    assert np.abs(first.frames.astype(int) - other.frames).mean() > 1.0
+    # Random tiny text encoders move the output only slightly, but the negative prompt must reach the model.
+    assert not np.array_equal(first.frames, negative.frames)
+    unseeded = backend.generate(PROMPT, steps=1)
+    assert isinstance(unseeded.metadata["seed"], int)  # a random seed is recorded so the clip can be remade
+    np.testing.assert_array_equal(
+        backend.generate(PROMPT, steps=1, seed=unseeded.metadata["seed"]).frames, unseeded.frames
+    )
+
+
+def test_wan_batched_guidance_matches_the_reference_pipeline(backends):
+    # Clearframe's Wan loop runs the two guidance passes as one batch; the frames must be WanPipeline's.
+    backend = backends["wan"]
+    frames, height, width = SMALL["wan"]
+    clip = backend.generate(PROMPT, seed=5, steps=3, guidance=5.0, negative_prompt="blurry")
+    reference = backend.pipe(
+        PROMPT,
+        negative_prompt="blurry",
+        num_frames=frames,
+        height=height,
+        width=width,
+        num_inference_steps=3,
+        guidance_scale=5.0,
+        generator=torch.Generator().manual_seed(5),
+        output_type="np",
+    ).frames[0]
+    expected = (np.clip(reference, 0, 1) * 255).round().astype(np.uint8)
+    assert np.abs(clip.frames.astype(int) - expected).max() <= 1
+
+
+@pytest.mark.parametrize("name", DIFFUSERS_BACKENDS)
+def test_cancel_stops_between_steps(backends, name):
+    backend = backends[name]
+    seen = []
+    with pytest.raises(GenerationCancelled, match="after step 1 of 3"):
+        backend.generate(PROMPT, seed=1, progress=lambda s, n: seen.append(s), cancel=lambda: len(seen) >= 1)
+    assert seen == [1]
+    with pytest.raises(GenerationCancelled, match="before the first step"):
+        backend.generate(PROMPT, seed=1, progress=lambda s, n: seen.append(s), cancel=lambda: True)
+    assert seen == [1]
+    # The pipeline is usable again after a cancelled run, and gives the same clip as before.
+    np.testing.assert_array_equal(backend.generate(PROMPT, seed=1).frames, backend.generate(PROMPT, seed=1).frames)
+
+
+@pytest.mark.parametrize(
+    ("name", "request_", "message"),
+    [
+        ("wan", {"num_frames": 6}, "4k\\+1"),
+        ("wan", {"height": 40}, "multiple of 16"),
+        ("ltx-video", {"num_frames": 5}, "8k\\+1"),
+        ("ltx-video", {"width": 80}, "multiple of 32"),
+        ("cogvideox", {"num_frames": 13}, "8k\\+1"),
+        ("cogvideox", {"height": 24}, "multiple of 16"),
+        ("wan", {"num_frames": 0}, "positive integer"),
+        ("wan", {"steps": 0}, "steps"),
+        ("wan", {"guidance": -1.0}, "guidance"),
+        ("wan", {"seed": -3}, "seed"),
+    ],
+)
+def test_bad_requests_are_refused_with_the_rule(backends, name, request_, message):
+    with pytest.raises(InvalidGenerationRequest, match=message):
+        backends[name].generate(PROMPT, **request_)
+
+
+def test_empty_prompt_is_refused(backends):
+    with pytest.raises(InvalidGenerationRequest, match="prompt"):
+        backends["ltx-video"].generate("   ")
+
+
+def test_missing_folder_and_components_are_named(folders, tmp_path):
+    with pytest.raises(BackendUnavailable, match="does not exist"):
+        load_diffusers_backend("wan", folder=tmp_path / "nowhere")
+    with pytest.raises(BackendUnavailable, match="no weights folder"):
+        load_diffusers_backend("wan", folder="")
+
+    broken = tmp_path / "wan"
+    shutil.copytree(folders["wan"], broken)
+    shutil.rmtree(broken / "vae")
+    shutil.rmtree(broken / "tokenizer")
+    for weights in (broken / "transformer").glob("*.safetensors"):
+        weights.unlink()
+    with pytest.raises(BackendUnavailable, match=r"missing transformer/\*.safetensors \(weights\), vae/, tokenizer/"):
+        load_diffusers_backend("wan", folder=broken)
+
+    (broken / "model_index.json").unlink()
+    with pytest.raises(BackendUnavailable, match="missing model_index.json"):
+        load_diffusers_backend("wan", folder=broken)
+
+
+def test_folder_of_another_family_is_refused(folders):
+    with pytest.raises(BackendUnavailable, match="LTXPipeline"):
+        load_diffusers_backend("wan", folder=folders["ltx-video"])
+
+
+def test_bad_load_options(folders, monkeypatch):
+    with pytest.raises(BackendUnavailable, match="choose one of wan, ltx-video, cogvideox"):
+        load_diffusers_backend("sora", folder=folders["wan"])
+    with pytest.raises(InvalidGenerationRequest, match="dtype"):
+        load_diffusers_backend("wan", folder=folders["wan"], dtype="int8")
+    with pytest.raises(InvalidGenerationRequest, match="unknown default"):
+        load_diffusers_backend("wan", folder=folders["wan"], sampler="euler")
+    with pytest.raises(InvalidGenerationRequest, match="needs device='cuda'"):
+        load_diffusers_backend("wan", folder=folders["wan"], cpu_offload=True)
+    with pytest.raises(InvalidGenerationRequest, match="hub"):
+        load_diffusers_backend("wan", folder=folders["wan"], attention_backend="flash_hub")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(BackendUnavailable, match="no CUDA GPU"):
+        load_diffusers_backend("wan", folder=folders["wan"], device="cuda")
+
+
+def test_memory_and_attention_options_apply_without_changing_the_clip(folders, backends):
+    tuned = load("wan", folders["wan"], vae_tiling=True, vae_slicing=True, attention_backend="_native_math")
+    assert tuned.pipe.vae.use_tiling and tuned.pipe.vae.use_slicing
+    assert tuned.options["attention_backend"] == "_native_math"
+    # At this size the VAE fits in one tile, so tiling and slicing must not change a single pixel; the math
+    # attention kernel may differ from the default one only by float rounding.
+    plain = backends["wan"].generate(PROMPT, seed=2, steps=2)
+    assert np.abs(tuned.generate(PROMPT, seed=2, steps=2).frames.astype(int) - plain.frames).max() <= 1

@@ -14,6 +14,7 @@ from scipy import ndimage
 from .world import PALETTE
 
 MIN_OBJECT_PIXELS = 8  # at 64x64; smaller blobs are noise, not an object
+MAX_OBJECT_FRACTION = 0.25  # the biggest rendered object covers about 13% of the frame; more is a smear
 DIFFERENCE_THRESHOLD = 60  # summed |RGB| difference from the background that marks an object pixel
 
 
@@ -105,6 +106,7 @@ def detect(frames: np.ndarray) -> Detection:
         if count == 0:
             continue
         sizes = ndimage.sum_labels(masks[t], labels, index=np.arange(1, count + 1))
+        sizes[sizes > MAX_OBJECT_FRACTION * masks[t].size] = 0  # a blob over much of the frame is not an object
         blobs = int((sizes >= MIN_OBJECT_PIXELS).sum())
         singles += blobs == 1
         if sizes.max() < MIN_OBJECT_PIXELS:

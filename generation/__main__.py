@@ -51,7 +51,8 @@ def _train(args: argparse.Namespace) -> int:
     )
     config = TrainingConfig(
         steps=args.steps, batch_size=args.batch_size, learning_rate=args.learning_rate, warmup=args.warmup,
-        checkpoint_every=args.checkpoint_every, seed=args.seed, threads=args.threads, model=model,
+        cooldown=args.cooldown, checkpoint_every=args.checkpoint_every, seed=args.seed, threads=args.threads,
+        model=model,
     )
     began = time.time()
     train(args.run_dir, config, device=args.device)
@@ -148,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=int, default=16)
     train.add_argument("--learning-rate", type=float, default=1e-3)
     train.add_argument("--warmup", type=int, default=100)
+    train.add_argument("--cooldown", type=int, default=1000,
+                       help="final steps over which the learning rate falls linearly to zero")
     train.add_argument("--checkpoint-every", type=int, default=200)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--threads", type=int, default=None, help="torch CPU threads")

@@ -31,6 +31,7 @@ class TrainingConfig:
     batch_size: int = 16
     learning_rate: float = 1e-3
     warmup: int = 100
+    cooldown: int = 0  # the last `cooldown` steps take the learning rate linearly to zero (0: constant to the end)
     weight_decay: float = 0.0
     ema_decay: float = 0.998
     caption_dropout: float = 0.1  # captions replaced by the empty prompt, for classifier-free guidance
@@ -139,6 +140,8 @@ def train(run_dir: str | Path, config: TrainingConfig, *, device: str | None = N
         drop = torch.rand(len(captions)) < config.caption_dropout
         tokens[drop] = null_tokens
         lr = config.learning_rate * min(1.0, (step + 1) / config.warmup)
+        if config.cooldown:
+            lr *= min(1.0, (config.steps - step) / config.cooldown)
         for group in optimizer.param_groups:
             group["lr"] = lr
         with autocast:

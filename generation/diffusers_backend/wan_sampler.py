@@ -50,7 +50,6 @@ def sample_wan(
     dtype = first.dtype
     cond = cond.to(dtype)  # (1, L, text_dim), padded to max_sequence_length like the negative prompt
     uncond = uncond.to(dtype) if uncond is not None else None
-    both = torch.cat([cond, uncond]) if do_cfg and batch_cfg else None  # (2, L, text_dim)
 
     pipe.scheduler.set_timesteps(steps, device=device)
     timesteps = pipe.scheduler.timesteps
@@ -73,26 +72,7 @@ def sample_wan(
         else:
             timestep = t.expand(1)
         cache = {"step_index": i, "sigma": float(pipe.scheduler.sigmas[i]), "num_inference_steps": len(timesteps)}
-        with torch.no_grad():
-            if both is not None:
-                with model.cache_context("cond_uncond", **cache):
-                    out = model(
-                        hidden_states=torch.cat([x, x]),
-                        timestep=torch.cat([timestep, timestep]),
-                        encoder_hidden_states=both,
-                        return_dict=False,
-                    )[0]
-                noise_cond, noise_uncond = out.chunk(2)
-                noise = noise_uncond + guidance * (noise_cond - noise_uncond)
-            else:
-                with model.cache_context("cond", **cache):
-                    noise = model(hidden_states=x, timestep=timestep, encoder_hidden_states=cond, return_dict=False)[0]
-                if do_cfg:
-                    with model.cache_context("uncond", **cache):
-                        noise_uncond = model(
-                            hidden_states=x, timestep=timestep, encoder_hidden_states=uncond, return_dict=False
-                        )[0]
-                    noise = noise_uncond + guidance * (noise - noise_uncond)
+        noise = guided_noise(model, x, timestep, cond, uncond, guidance, batch_cfg=batch_cfg, cache=cache)
         latents = pipe.scheduler.step(noise, t, latents, return_dict=False)[0]
         if on_step is not None and on_step(i + 1, len(timesteps)):
             pipe.maybe_free_model_hooks()
@@ -102,6 +82,44 @@ def sample_wan(
         video = decode_wan_latents(pipe, latents)
     pipe.maybe_free_model_hooks()
     return video
+
+
+def guided_noise(
+    model: Any,
+    x: Any,
+    timestep: Any,
+    cond: Any,
+    uncond: Any | None,
+    guidance: float,
+    *,
+    batch_cfg: bool = True,
+    cache: dict[str, Any] | None = None,
+) -> Any:
+    """One classifier-free-guided prediction of a Wan transformer, x (1, C, T', h, w) -> noise of the same shape.
+
+    batch_cfg runs the two passes as one batch of two; without it they run one after the other, as in WanPipeline.
+    """
+    import torch
+
+    cache = cache or {}
+    with torch.no_grad():
+        if uncond is not None and batch_cfg:
+            with model.cache_context("cond_uncond", **cache):
+                out = model(
+                    hidden_states=torch.cat([x, x]),
+                    timestep=torch.cat([timestep, timestep]),
+                    encoder_hidden_states=torch.cat([cond, uncond]),  # (2, L, text_dim)
+                    return_dict=False,
+                )[0]
+            noise_cond, noise_uncond = out.chunk(2)
+            return noise_uncond + guidance * (noise_cond - noise_uncond)
+        with model.cache_context("cond", **cache):
+            noise = model(hidden_states=x, timestep=timestep, encoder_hidden_states=cond, return_dict=False)[0]
+        if uncond is None:
+            return noise
+        with model.cache_context("uncond", **cache):
+            noise_uncond = model(hidden_states=x, timestep=timestep, encoder_hidden_states=uncond, return_dict=False)[0]
+        return noise_uncond + guidance * (noise - noise_uncond)
 
 
 def decode_wan_latents(pipe: Any, latents: Any) -> np.ndarray:

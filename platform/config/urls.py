@@ -5,11 +5,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("studio.api_urls")),
+    path("", include("review.api_urls")),
+    path("", include("verification.api_urls")),
 ]
 
 urlpatterns = [
     path("", include("studio.urls")),
     path("accounts/", include("accounts.urls")),
+    path("review/", include("review.urls")),
+    path("", include("verification.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

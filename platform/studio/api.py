@@ -10,7 +10,7 @@ from config.serializers import StrictSerializer
 
 from .models import JobState
 from .params import BOUNDS
-from .selectors import job_for_user, jobs_for_user
+from .selectors import job_for_user, job_video_for_user, jobs_for_user
 from .services import job_cancel, job_submit
 
 
@@ -35,6 +35,12 @@ class GenerationSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
+    video_url = serializers.SerializerMethodField()
+
+    def get_video_url(self, job) -> str | None:
+        from django.urls import reverse
+
+        return reverse("api-generation-video", args=[job.pk]) if job.state == JobState.PUBLISHED else None
 
 
 class GenerationListCreateApi(APIView):
@@ -90,3 +96,13 @@ class GenerationCancelApi(APIView):
     def post(self, request, job_id):
         job = job_cancel(user=request.user, job=job_for_user(user=request.user, job_id=job_id))
         return Response(GenerationSerializer(job).data)
+
+
+class GenerationVideoApi(APIView):
+    @extend_schema(operation_id="generations_video", responses={(200, "video/mp4"): bytes})
+    def get(self, request, job_id):
+        from django.http import FileResponse
+
+        job, path = job_video_for_user(user=request.user, job_id=job_id)
+        return FileResponse(path.open("rb"), content_type="video/mp4", as_attachment=True,
+                            filename=f"clearframe-{job.pk}.mp4")

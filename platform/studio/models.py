@@ -23,15 +23,15 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     JobState.IN_REVIEW: frozenset({JobState.QUEUED, JobState.REJECTED, JobState.CANCELLED}),
     JobState.QUEUED: frozenset({JobState.RUNNING, JobState.CANCELLED, JobState.FAILED}),
     JobState.RUNNING: frozenset({JobState.OUTPUT_REVIEW, JobState.SEALING, JobState.PUBLISHED, JobState.FAILED,
-                                 JobState.CANCELLED, JobState.QUEUED}),
+                                 JobState.CANCELLED, JobState.QUEUED, JobState.REJECTED}),
     JobState.OUTPUT_REVIEW: frozenset({JobState.SEALING, JobState.REJECTED, JobState.CANCELLED}),
     JobState.SEALING: frozenset({JobState.PUBLISHED, JobState.FAILED, JobState.QUEUED}),
-    JobState.REJECTED: frozenset(),
+    JobState.REJECTED: frozenset({JobState.QUEUED}),  # only when a reviewer upholds an appeal
     JobState.PUBLISHED: frozenset(),
     JobState.FAILED: frozenset(),
     JobState.CANCELLED: frozenset(),
 }
-TERMINAL_STATES = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+TERMINAL_STATES = frozenset({JobState.REJECTED, JobState.PUBLISHED, JobState.FAILED, JobState.CANCELLED})
 ACTIVE_STATES = frozenset({JobState.RUNNING, JobState.SEALING})
 CANCELLABLE_STATES = frozenset({JobState.SUBMITTED, JobState.IN_REVIEW, JobState.QUEUED, JobState.RUNNING})
 

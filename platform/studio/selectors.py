@@ -24,3 +24,35 @@ def job_for_user(*, user, job_id) -> GenerationJob:
         if isinstance(exc, ValidationError):
             raise NotFound("no such job") from exc
         raise
+
+
+def job_video_for_user(*, user, job_id):
+    """The sealed file of a published job, for its owner and for auditors; a 404 for anyone else."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from accounts.roles import Permission, has_permission
+
+    from .models import JobState
+
+    if has_permission(user, Permission.VIEW_AUDIT):
+        job = GenerationJob.objects.filter(pk=job_id).first() if _is_uuid(job_id) else None
+    else:
+        job = job_for_user(user=user, job_id=job_id)
+    if job is None or job.state != JobState.PUBLISHED or not job.result.get("media_path"):
+        raise NotFound("no published video for this job")
+    path = Path(settings.MEDIA_ROOT) / job.result["media_path"]
+    if not path.is_file():
+        raise NotFound("the video file is missing; an operator has been told")
+    return job, path
+
+
+def _is_uuid(value) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

@@ -13,6 +13,7 @@ from accounts.selectors import quota_for_user, quota_used_today
 from accounts.services import strike_record
 from config.errors import Conflict, DomainError
 from review.events import audit_event_record
+from review.models import ReviewKind
 
 from .models import CANCELLABLE_STATES, TRANSITIONS, GenerationJob, JobState
 from .moderation import InvalidPrompt, prompt_moderator
@@ -79,6 +80,7 @@ def job_submit(*, user, prompt: str, negative_prompt: str = "", params: dict | N
             _enqueue(job)
         elif verdict.decision == "review":
             job_transition(job, JobState.IN_REVIEW, stage="waiting for a reviewer")
+            review_item_open(job=job, kind=ReviewKind.PROMPT, verdict=verdict.as_dict())
         else:
             job_transition(job, JobState.REJECTED, stage="blocked by moderation",
                            failure_reason="; ".join(verdict.reasons) or "blocked by the prompt policy")
@@ -86,14 +88,79 @@ def job_submit(*, user, prompt: str, negative_prompt: str = "", params: dict | N
     return job
 
 
+def review_item_open(**kwargs):
+    from review.services import review_item_open as open_item
+
+    return open_item(**kwargs)
+
+
 def job_approve_prompt(*, actor, job: GenerationJob) -> GenerationJob:
-    """A reviewer lets a prompt in review go on to the queue."""
+    """A reviewer lets a prompt in review go on to the queue (review.services records the decision)."""
     require_permission(actor, Permission.REVIEW)
     with transaction.atomic():
         job = job_transition(job, JobState.QUEUED, expect=JobState.IN_REVIEW, stage="queued")
         _enqueue(job)
-        audit_event_record(actor=actor, action="review.prompt_approved", target=job)
     return job
+
+
+def job_approve_output(*, actor, job: GenerationJob) -> GenerationJob:
+    """A reviewer lets a held clip through: it is sealed and published by a worker."""
+    from .tasks import seal_held_job
+
+    require_permission(actor, Permission.REVIEW)
+    with transaction.atomic():
+        job = job_transition(job, JobState.SEALING, expect=JobState.OUTPUT_REVIEW, stage="approved, sealing")
+        seal_held_job.enqueue(str(job.pk))
+    return job
+
+
+def job_reject(*, actor, job: GenerationJob, reason: str) -> GenerationJob:
+    """A reviewer rejects a prompt in review or a held clip."""
+    require_permission(actor, Permission.REVIEW)
+    return job_transition(job, JobState.REJECTED, stage="rejected by a reviewer", failure_reason=reason[:2000])
+
+
+def job_requeue_after_appeal(*, actor, job: GenerationJob) -> GenerationJob:
+    """An upheld appeal sends the job through the whole pipeline again (the frames are still checked)."""
+    require_permission(actor, Permission.REVIEW)
+    with transaction.atomic():
+        job = job_transition(job, JobState.QUEUED, expect=JobState.REJECTED, stage="queued after an appeal",
+                             failure_reason="", finished_at=None)
+        _enqueue(job)
+    return job
+
+
+def job_seal_held(*, job_id) -> str:
+    """Seal and publish a clip a reviewer approved; any failure fails the job and publishes nothing."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from .pipeline import PipelineError, PipelineResult, seal_clip
+
+    job = GenerationJob.objects.get(pk=job_id)
+    if job.state != JobState.SEALING:
+        return f"skipped:{job.state}"
+    held_path = Path((job.result or {}).get("held_clip", ""))
+    try:
+        if not held_path.is_file():
+            raise PipelineError("the held clip is gone; it cannot be sealed")
+        with np.load(held_path) as held:
+            frames, fps = held["frames"], float(held["fps"])
+        metadata = dict(job.result.get("metadata", {}))
+        media_path, seal = seal_clip(job_id=str(job.pk), prompt=job.prompt, params=job.params,
+                                     model=metadata.get("model", "unknown"), frames=frames, fps=fps)
+    except Exception as exc:  # fail closed: whatever went wrong, nothing is published
+        reason = str(exc) if isinstance(exc, PipelineError) else f"sealing failed ({type(exc).__name__})"
+        if not isinstance(exc, PipelineError):
+            logger.exception("sealing a held clip crashed for job %s", job.pk)
+        with transaction.atomic():
+            job_transition(job, JobState.FAILED, expect=JobState.SEALING, stage="failed", failure_reason=reason)
+            audit_event_record(actor=None, action="job.failed", target=job, data={"reason": reason})
+        return JobState.FAILED
+    state = _job_publish(job, None, PipelineResult(media_path=media_path, metadata=metadata, seal=seal))
+    held_path.unlink(missing_ok=True)
+    return state
 
 
 def job_cancel(*, user, job: GenerationJob) -> GenerationJob:
@@ -191,18 +258,65 @@ def job_execute(*, job_id, worker_id: str) -> str:
         keeper.stop.set()
         keeper.join(timeout=5)
 
+    if result.held is not None:
+        return _job_hold(job, worker_id, result)
+    if result.seal is None or not result.media_path:
+        return _job_stop(job, worker_id, JobState.FAILED, reason="the pipeline returned no sealed video")
+    return _job_publish(job, worker_id, result)
+
+
+def _job_publish(job: GenerationJob, worker_id: str | None, result) -> str:
+    """Publish and write the ledger row in one transaction; a job that is no longer ours publishes nothing."""
+    from verification.services import ledger_append
+
+    holder = {"worker_id": worker_id} if worker_id else {}
+    states = [JobState.RUNNING, JobState.SEALING] if worker_id else [JobState.SEALING]
     with transaction.atomic():
-        published = GenerationJob.objects.filter(
-            pk=job.pk, worker_id=worker_id, state__in=[JobState.RUNNING, JobState.SEALING],
-        ).update(state=JobState.PUBLISHED, result=result.as_dict(), progress=1.0, stage="published",
-                 finished_at=timezone.now(), updated_at=timezone.now(), lease_expires_at=None)
+        published = GenerationJob.objects.filter(pk=job.pk, state__in=states, **holder).update(
+            state=JobState.PUBLISHED, result=result.as_dict(), progress=1.0, stage="published",
+            finished_at=timezone.now(), updated_at=timezone.now(), lease_expires_at=None)
         if published:
+            seal = result.seal
+            ledger_append(job=job, payload=seal.payload, manifest_id=seal.manifest_id, sha256=seal.sha256,
+                          fingerprint=seal.fingerprint, manifest=seal.manifest, media_path=result.media_path)
             audit_event_record(actor=None, action="job.published", target=job,
-                               data={"worker": worker_id, "attempt": job.attempts})
+                               data={"worker": worker_id, "attempt": job.attempts, "payload": seal.payload,
+                                     "manifest_id": seal.manifest_id, "sha256": seal.sha256})
     if not published:
+        from pathlib import Path
+
         logger.warning("job %s finished on %s after it lost the job; result discarded", job.pk, worker_id)
+        (Path(settings.MEDIA_ROOT) / result.media_path).unlink(missing_ok=True)
         return "discarded"
     return JobState.PUBLISHED
+
+
+def _job_hold(job: GenerationJob, worker_id: str, result) -> str:
+    """The frame check did not allow the clip: a reviewer decides (review), or the job is rejected (block)."""
+    from review.models import ReviewItem, ReviewKind
+
+    held = result.held
+    with transaction.atomic():
+        if held.decision == "review":
+            updated = GenerationJob.objects.filter(
+                pk=job.pk, worker_id=worker_id, state=JobState.RUNNING,
+            ).update(state=JobState.OUTPUT_REVIEW, result={**result.as_dict(), "held_clip": held.clip_path},
+                     stage="output waiting for a reviewer", progress=0.85, lease_expires_at=None,
+                     updated_at=timezone.now())
+            if updated:
+                ReviewItem.objects.create(kind=ReviewKind.OUTPUT, job=job, verdict=held.verdict, frames=held.frames)
+                audit_event_record(actor=None, action="moderation.frames", target=job, data=held.verdict)
+            return JobState.OUTPUT_REVIEW if updated else GenerationJob.objects.get(pk=job.pk).state
+        updated = GenerationJob.objects.filter(pk=job.pk, worker_id=worker_id, state=JobState.RUNNING).update(
+            state=JobState.REJECTED, result=result.as_dict(), stage="output blocked by the frame check",
+            failure_reason="; ".join(held.verdict.get("reasons", [])) or "the generated clip was blocked",
+            finished_at=timezone.now(), updated_at=timezone.now(), lease_expires_at=None)
+        if updated:
+            audit_event_record(actor=None, action="moderation.frames", target=job, data=held.verdict)
+    from pathlib import Path
+
+    Path(held.clip_path).unlink(missing_ok=True)  # a blocked clip is not kept
+    return JobState.REJECTED if updated else GenerationJob.objects.get(pk=job.pk).state
 
 
 def _job_stop(job: GenerationJob, worker_id: str, state: str, *, reason: str) -> str:

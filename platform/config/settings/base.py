@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "accounts",
     "review",
     "studio",
+    "verification",
 ]
 
 MIDDLEWARE = [
@@ -121,6 +122,7 @@ REST_FRAMEWORK = {
         "user": env("CLEARFRAME_THROTTLE_USER", default="600/min"),
         "submit": env("CLEARFRAME_THROTTLE_SUBMIT", default="10/min"),
         "login": env("CLEARFRAME_THROTTLE_LOGIN", default="10/min"),
+        "verify": env("CLEARFRAME_THROTTLE_VERIFY", default="20/hour"),
     },
 }
 
@@ -164,4 +166,26 @@ CLEARFRAME = {
     "PIPELINE": env("CLEARFRAME_PIPELINE", default="studio.pipeline.run_pipeline"),
     "PROMPT_MODERATOR": env("CLEARFRAME_PROMPT_MODERATOR", default="studio.moderation.moderate_prompt"),
     "MAX_PROMPT_LENGTH": env.int("CLEARFRAME_MAX_PROMPT_LENGTH", default=2000),
+    # The generator a worker runs: "builtin" (the shipped model) or wan, ltx-video, cogvideox from a local folder.
+    "GENERATION": {
+        "BACKEND": env("CLEARFRAME_GENERATION_BACKEND", default="builtin"),
+        "WEIGHTS": env("CLEARFRAME_GENERATION_WEIGHTS", default=""),  # builtin: another weights folder
+        "FOLDER": env("CLEARFRAME_GENERATION_FOLDER", default=""),  # diffusers: the model folder
+        "DEVICE": env("CLEARFRAME_GENERATION_DEVICE", default=""),
+        "DTYPE": env("CLEARFRAME_GENERATION_DTYPE", default=""),
+        "CPU_OFFLOAD": env.bool("CLEARFRAME_GENERATION_CPU_OFFLOAD", default=False) or "",
+        "VAE_TILING": env.bool("CLEARFRAME_GENERATION_VAE_TILING", default=False) or "",
+    },
+    # C2PA signing: the certificate chain (leaf first), its key and the trust anchors verification accepts.
+    # The defaults are the development credentials `python -m provenance keys init` writes (labelled as test).
+    "SIGNING": {
+        "CERT_CHAIN": env("CLEARFRAME_SIGNING_CERT_CHAIN", default=str(VAR_DIR / "keys" / "signing-chain.pem")),
+        "KEY": env("CLEARFRAME_SIGNING_KEY", default=str(VAR_DIR / "keys" / "signing-key.pem")),
+        "TRUST_ANCHORS": env("CLEARFRAME_TRUST_ANCHORS", default=str(VAR_DIR / "keys" / "trust-anchors.pem")),
+    },
+    # Unsealed clips held for output review live here, outside MEDIA_ROOT: nothing in it is ever served.
+    "HELD_CLIP_DIR": env("CLEARFRAME_HELD_CLIP_DIR", default=str(VAR_DIR / "held")),
+    # Uploads to the verify endpoint: refused above this size before anything is decoded.
+    "VERIFY_MAX_UPLOAD_BYTES": env.int("CLEARFRAME_VERIFY_MAX_UPLOAD_MB", default=200) * 1024 * 1024,
+    "VERIFY_MAX_SECONDS": env.float("CLEARFRAME_VERIFY_MAX_SECONDS", default=600.0),
 }

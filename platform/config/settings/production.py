@@ -1,9 +1,11 @@
 """Production: refuses to start without its secret key, a PostgreSQL DATABASE_URL and ALLOWED_HOSTS."""
 
+from pathlib import Path
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, env
+from .base import CLEARFRAME, DATABASES, env
 
 DEBUG = False
 
@@ -26,6 +28,13 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production")
+# Production never signs with the development credentials: the paths must be given, and must exist.
+for _name, _key in (("CLEARFRAME_SIGNING_CERT_CHAIN", "CERT_CHAIN"), ("CLEARFRAME_SIGNING_KEY", "KEY"),
+                    ("CLEARFRAME_TRUST_ANCHORS", "TRUST_ANCHORS")):
+    _path = _required(_name)
+    if not Path(_path).is_file():
+        raise ImproperlyConfigured(f"{_name} names {_path}, which is not a file")
+    CLEARFRAME["SIGNING"][_key] = _path
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[f"https://{h}" for h in ALLOWED_HOSTS])
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

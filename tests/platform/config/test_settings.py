@@ -1,5 +1,6 @@
 import os
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 
@@ -18,14 +19,28 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://clearframe@db.internal:5432/clearframe",
     "ALLOWED_HOSTS": "clearframe.example.org",
 }
+# Production signs with real credentials named by the environment; `check` needs the files to exist.
+_KEYS = Path(tempfile.mkdtemp(prefix="clearframe-prod-keys-"))
+SIGNING = {name: str(_KEYS / file) for name, file in (("CLEARFRAME_SIGNING_CERT_CHAIN", "chain.pem"),
+                                                      ("CLEARFRAME_SIGNING_KEY", "key.pem"),
+                                                      ("CLEARFRAME_TRUST_ANCHORS", "anchors.pem"))}
+for _path in SIGNING.values():
+    Path(_path).write_text("-----BEGIN CERTIFICATE-----\n")
+PRODUCTION |= SIGNING
 
 
 def test_production_refuses_to_start_without_its_secrets():
-    for missing in ("DJANGO_SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS"):
+    for missing in ("DJANGO_SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", *SIGNING):
         env = {k: v for k, v in PRODUCTION.items() if k != missing}
         result = run_manage("check", env=env)
         assert result.returncode != 0
         assert f"{missing} must be set in production" in result.stderr
+
+
+def test_production_refuses_signing_paths_that_are_not_files():
+    result = run_manage("check", env={**PRODUCTION, "CLEARFRAME_SIGNING_KEY": "/nonexistent/key.pem"})
+    assert result.returncode != 0
+    assert "CLEARFRAME_SIGNING_KEY names /nonexistent/key.pem, which is not a file" in result.stderr
 
 
 def test_production_refuses_sqlite():

@@ -1,10 +1,11 @@
 """Pipeline test doubles: stand-ins for the generation pipeline, which the lifecycle tests do not check."""
 
 import os
+import secrets
 import time
 from pathlib import Path
 
-from studio.pipeline import PipelineContext, PipelineError, PipelineResult
+from studio.pipeline import PipelineContext, PipelineError, PipelineResult, Seal
 
 
 def _log(line: str) -> None:
@@ -25,7 +26,9 @@ def succeeding(context: PipelineContext) -> PipelineResult:
         time.sleep(total / 4)
         context.progress(step / 4, f"step {step} of 4")
     _log(f"done {context.job_id} {context.attempt} {os.getpid()}")
-    return PipelineResult(media_path=f"videos/{context.job_id}.mp4", metadata={"pid": os.getpid()})
+    seal = Seal(payload=secrets.token_hex(8), manifest_id=f"urn:uuid:{context.job_id}", sha256="0" * 64,
+                fingerprint=[], manifest={})
+    return PipelineResult(media_path=f"videos/{context.job_id}.mp4", metadata={"pid": os.getpid()}, seal=seal)
 
 
 def raising(context: PipelineContext) -> PipelineResult:

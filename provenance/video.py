@@ -144,7 +144,7 @@ def _open_input(source):
     return container
 
 
-class _VideoReader:
+class VideoReader:
     """Streams RGB frames of one video stream, enforcing limits as it goes."""
 
     def __init__(self, source: str | os.PathLike | BinaryIO | bytes, limits: VideoLimits | None = None):
@@ -231,7 +231,7 @@ class _VideoReader:
 
 def iter_video(source, limits: VideoLimits | None = None) -> tuple[float, Iterator[tuple[float, np.ndarray]]]:
     """Open a video and return (fps, iterator of (seconds, frame)); frames are decoded one at a time."""
-    reader = _VideoReader(source, limits)
+    reader = VideoReader(source, limits)
 
     def generate():
         with reader:
@@ -242,7 +242,7 @@ def iter_video(source, limits: VideoLimits | None = None) -> tuple[float, Iterat
 
 def decode_video(path_or_stream, limits: VideoLimits | None = None) -> DecodedVideo:
     """Decode a whole video into RGB frames, refusing anything beyond `limits` with a typed error."""
-    with _VideoReader(path_or_stream, limits) as reader:
+    with VideoReader(path_or_stream, limits) as reader:
         times, frames = [], []
         for t, image in reader.frames():
             times.append(t)

@@ -1,0 +1,386 @@
+"""Spread-spectrum video watermark: a keyed, periodic luma pattern carrying a BCH-coded payload.
+
+Layout. A square tile of `TILE_CHIPS` x `TILE_CHIPS` chips, each `CHIP` x `CHIP` pixels, repeats over the
+whole frame from its top-left corner and in every frame. A keyed permutation gives a quarter of the chips to
+a pilot (fixed signs, used to find the tile's position and to decide detection) and the rest, round robin, to
+the 128 bits of the BCH(t=8) codeword of the 64-bit payload; every chip carries a keyed +/-1 sign. The
+pattern is smoothed, scaled by a texture mask (more in busy areas, less in flat ones) and added to the luma
+(the same delta on R, G and B leaves chroma unchanged) at a fixed mean-square strength per frame.
+
+Detection. Each frame's luma is high-passed (the host image is the noise of the correlation), clipped
+against outliers and folded onto one tile; frames add up, so evidence integrates over time. A circular
+cross-correlation with the pilot finds the tile's offset (crops move it), then chip sums give the pilot
+statistic z = sum(s_k x_k) / sqrt(sum x_k^2) and soft bits for BCH decoding. For content that carries no
+mark the pilot signs are independent of x, so P(z >= t) <= exp(-t^2/2) (Hoeffding, Rademacher sums); with
+a union bound over the searched offsets, `detection_threshold` picks t for a false-positive rate of 1e-6
+per video, and detection also requires the BCH codeword to decode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import bchlib
+import numpy as np
+from scipy import ndimage
+
+from .errors import PayloadError
+
+ALGORITHM = "io.clearframe.watermark.ss-luma.v1"
+PAYLOAD_BITS = 64
+CHIP = 4  # pixels per chip side
+TILE_CHIPS = 32  # chips per tile side
+TILE = CHIP * TILE_CHIPS  # pixels per tile side
+PILOT_SHARE = 0.125
+SSIM_C2 = (0.03 * 255) ** 2
+MASK_POWER = 0.5
+SSIM_K = 0.2  # mark amplitude / sqrt(var + C2): keeps each window's SSIM near 1 / (1 + k^2)
+HIGHPASS_SIZE = 5
+HIGHPASS = "mean"
+SMOOTH = 1.0
+COMBINE = True
+NORMALISE = True
+NORM_SIZE = 9
+NORM_FLOOR = 1.0
+BCH_T = 16  # corrects 16 wrong bits of the 188-bit codeword
+TARGET_PSNR_DB = 40.3  # mean-square strength of the mark in each frame (before 8-bit rounding)
+FALSE_POSITIVE_RATE = 1e-6  # per video
+CANDIDATE_OFFSETS = 8  # pilot peaks tried for decoding
+CHASE_BITS = 4
+DEFAULT_KEY = b"clearframe watermark key v1"
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+# --- payload coding -------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _bch() -> bchlib.BCH:
+    return bchlib.BCH(BCH_T, m=8)
+
+
+def _bits(data: bytes, n: int) -> np.ndarray:
+    return np.unpackbits(np.frombuffer(data, dtype=np.uint8))[:n]
+
+
+def encode_payload(payload: bytes) -> np.ndarray:
+    """64-bit payload -> 128 codeword bits (payload then BCH parity), as 0/1 uint8."""
+    if len(payload) * 8 != PAYLOAD_BITS:
+        raise PayloadError(f"the payload must be {PAYLOAD_BITS // 8} bytes, got {len(payload)}")
+    bch = _bch()
+    ecc = bch.encode(payload)
+    return np.concatenate([_bits(payload, PAYLOAD_BITS), _bits(ecc, bch.ecc_bits)])
+
+
+CODE_BITS = PAYLOAD_BITS + 124  # BCH(255, t=16) over GF(2^8) adds 124 parity bits
+
+
+def decode_codeword(soft: np.ndarray, chase_bits: int = CHASE_BITS) -> tuple[bytes | None, int]:
+    """Soft bits (positive means 1) -> (payload, corrected bit count) or (None, -1).
+
+    Hard decision first; if BCH fails, a small Chase search flips combinations of the least reliable bits.
+    """
+    bch = _bch()
+    hard = (soft > 0).astype(np.uint8)
+    order = np.argsort(np.abs(soft))[:chase_bits]
+    for mask in range(1 << chase_bits):
+        trial = hard.copy()
+        for j in range(chase_bits):
+            if mask >> j & 1:
+                trial[order[j]] ^= 1
+        data = bytearray(np.packbits(trial[:PAYLOAD_BITS]).tobytes())
+        ecc = bytearray(np.packbits(trial[PAYLOAD_BITS:]).tobytes())
+        flips = bch.decode(bytes(data), bytes(ecc))
+        if flips < 0:
+            continue
+        bch.correct(data, ecc)
+        corrected = np.concatenate([_bits(bytes(data), PAYLOAD_BITS), _bits(bytes(ecc), bch.ecc_bits)])
+        return bytes(data), int(np.count_nonzero(corrected != hard))
+    return None, -1
+
+
+# --- the keyed pattern ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Layout:
+    signs: np.ndarray  # (TILE_CHIPS, TILE_CHIPS) of +/-1
+    pilot: np.ndarray  # (TILE_CHIPS, TILE_CHIPS) bool
+    bit_of_chip: np.ndarray  # (TILE_CHIPS, TILE_CHIPS) int, -1 for pilot chips
+    pilot_tile: np.ndarray = field(repr=False)  # (TILE, TILE) float32 pilot signs at pixel resolution
+
+
+@lru_cache(maxsize=4)
+def _layout(key: bytes) -> _Layout:
+    seed = int.from_bytes(hashlib.sha256(b"layout:" + key).digest()[:8], "big")
+    rng = np.random.Generator(np.random.PCG64(seed))
+    n = TILE_CHIPS * TILE_CHIPS
+    signs = rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=n)
+    order = rng.permutation(n)
+    n_pilot = int(round(n * PILOT_SHARE))
+    pilot = np.zeros(n, dtype=bool)
+    pilot[order[:n_pilot]] = True
+    bit_of_chip = np.full(n, -1, dtype=np.int64)
+    bit_of_chip[order[n_pilot:]] = np.arange(n - n_pilot) % CODE_BITS
+    shape = (TILE_CHIPS, TILE_CHIPS)
+    pilot_chips = np.where(pilot, signs, 0.0).reshape(shape)
+    pilot_tile = np.kron(pilot_chips, np.ones((CHIP, CHIP), dtype=np.float32)).astype(np.float32)
+    return _Layout(signs.reshape(shape), pilot.reshape(shape), bit_of_chip.reshape(shape), pilot_tile)
+
+
+def _smooth_periodic(tile: np.ndarray, sigma: float) -> np.ndarray:
+    return ndimage.gaussian_filter(tile, sigma=sigma, mode="wrap")
+
+
+def _chip_tile(chip_values: np.ndarray) -> np.ndarray:
+    """(TILE_CHIPS, TILE_CHIPS) chip values -> smoothed (TILE, TILE) float32 tile."""
+    tile = np.kron(chip_values.astype(np.float32), np.ones((CHIP, CHIP), dtype=np.float32))
+    return _smooth_periodic(tile, sigma=SMOOTH) if SMOOTH else tile
+
+
+def _frame_pattern(tile: np.ndarray, h: int, w: int) -> np.ndarray:
+    reps = (-(-h // TILE), -(-w // TILE))
+    return np.tile(tile, reps)[:h, :w]
+
+
+def luma(frame: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 RGB -> (H, W) float32 luma (BT.601 weights)."""
+    return frame.astype(np.float32) @ _LUMA
+
+
+def texture_mask(y: np.ndarray) -> np.ndarray:
+    """Allowed amplitude per pixel, up to a factor: sqrt(local variance + C2) of the SSIM index.
+
+    Noise of amplitude k * sqrt(var + C2) lowers a window's SSIM to about 1 / (1 + k^2), so one factor k
+    bounds the loss of SSIM everywhere, flat sky and busy texture alike.
+    """
+    mean = ndimage.uniform_filter(y, size=7)
+    var = np.maximum(ndimage.uniform_filter(y * y, size=7) - mean * mean, 0.0)
+    return (var + SSIM_C2) ** (MASK_POWER / 2)
+
+
+def _payload_tile(payload: bytes, key: bytes) -> np.ndarray:
+    """(TILE, TILE) pattern of the payload's codeword and the pilot, unit mean square."""
+    layout = _layout(key)
+    code = encode_payload(bytes(payload)).astype(np.float32) * 2 - 1
+    chips = np.where(layout.pilot, 1.0, code[np.clip(layout.bit_of_chip, 0, None)]) * layout.signs
+    tile = _chip_tile(chips)
+    return tile / np.sqrt(np.mean(tile**2))
+
+
+def embed(frames: np.ndarray, payload: bytes, *, key: bytes = DEFAULT_KEY,
+          target_psnr_db: float = TARGET_PSNR_DB) -> np.ndarray:
+    """Return watermarked copies of uint8 RGB frames (T, H, W, 3) carrying the 64-bit payload.
+
+    Each frame gets delta = k * mask * pattern on its luma, with k the largest value that keeps both the
+    frame's PSNR at `target_psnr_db` and every window's SSIM near 1 / (1 + SSIM_K^2).
+    """
+    _, h, w, _ = frames.shape
+    pattern = _frame_pattern(_payload_tile(payload, key), h, w)
+    rms = 255.0 / 10 ** (target_psnr_db / 20)
+    out = np.empty_like(frames)
+    for i, frame in enumerate(frames):
+        shaped = texture_mask(luma(frame)) * pattern
+        k = min(rms / max(float(np.sqrt(np.mean(shaped**2))), 1e-6), SSIM_K * SSIM_C2 ** ((1 - MASK_POWER) / 2))
+        out[i] = np.clip(frame + (k * shaped)[..., None] + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
+# --- detection ------------------------------------------------------------------------------------------
+
+def highpass(y: np.ndarray) -> np.ndarray:
+    """Luma minus its local mean: removes most of the host image, keeps the chip-scale pattern."""
+    if HIGHPASS == "median":
+        return y - ndimage.median_filter(y, size=3)
+    return y - ndimage.uniform_filter(y, size=HIGHPASS_SIZE)
+
+
+def residual(frame: np.ndarray) -> np.ndarray:
+    """High-passed, outlier-clipped luma: the part of a frame the pattern lives in."""
+    return residual_of_luma(luma(frame))
+
+
+def residual_of_luma(y: np.ndarray) -> np.ndarray:
+    r = highpass(y)
+    if NORMALISE:
+        r = r / (ndimage.uniform_filter(np.abs(r), size=NORM_SIZE) + NORM_FLOOR)
+    limit = 3.0 * float(np.mean(np.abs(r))) + 1.0
+    return np.clip(r, -limit, limit)
+
+
+def fold(r: np.ndarray) -> np.ndarray:
+    """Sum a (H, W) map onto one (TILE, TILE) tile by position modulo the tile."""
+    h, w = r.shape
+    ph, pw = -h % TILE, -w % TILE
+    if ph or pw:
+        r = np.pad(r, ((0, ph), (0, pw)))
+    return r.reshape(r.shape[0] // TILE, TILE, r.shape[1] // TILE, TILE).sum(axis=(0, 2))
+
+
+@dataclass
+class Detection:
+    """Outcome of correlating an accumulated tile with the key's pattern."""
+
+    detected: bool
+    payload: bytes | None
+    z: float  # pilot statistic at the chosen offset
+    offset: tuple[int, int]
+    corrected_bits: int
+    soft_bits: np.ndarray = field(repr=False)
+
+    @property
+    def false_positive_bound(self) -> float:
+        """Chance that content without this mark decodes at all, whatever its z (see `decode_false_rate`)."""
+        return decode_false_rate()
+
+
+def find_offsets(acc: np.ndarray, key: bytes = DEFAULT_KEY, count: int = CANDIDATE_OFFSETS) -> list[tuple[int, int]]:
+    """The `count` circular offsets (dy, dx) at which the pilot correlates best with a folded tile."""
+    pilot = _layout(key).pilot_tile
+    corr = np.fft.irfft2(np.fft.rfft2(acc) * np.conj(np.fft.rfft2(pilot)), s=acc.shape)
+    best = np.argsort(corr, axis=None)[::-1][:count]
+    return [tuple(int(v) for v in np.unravel_index(int(i), corr.shape)) for i in best]
+
+
+def chip_sums(acc: np.ndarray, offset: tuple[int, int]) -> np.ndarray:
+    """(TILE_CHIPS, TILE_CHIPS) sums of the folded tile over each chip, the tile read from `offset`."""
+    aligned = np.roll(acc, (-offset[0], -offset[1]), axis=(0, 1)) if offset != (0, 0) else acc
+    return aligned.reshape(TILE_CHIPS, CHIP, TILE_CHIPS, CHIP).sum(axis=(1, 3))
+
+
+def pilot_z(x: np.ndarray, key: bytes = DEFAULT_KEY) -> float:
+    """Self-normalised pilot correlation; about N(0, 1) and sub-Gaussian on unmarked content."""
+    layout = _layout(key)
+    xs = x[layout.pilot]
+    norm = float(np.sqrt(np.sum(xs.astype(np.float64) ** 2)))
+    return float(np.sum(layout.signs[layout.pilot] * xs) / norm) if norm > 0 else 0.0
+
+
+def soft_bits(x: np.ndarray, key: bytes = DEFAULT_KEY) -> np.ndarray:
+    """Per-codeword-bit correlations (positive means 1)."""
+    layout = _layout(key)
+    data = ~layout.pilot
+    return np.bincount(layout.bit_of_chip[data], weights=(layout.signs * x)[data], minlength=CODE_BITS)
+
+
+def known_z(x: np.ndarray, payload: bytes, key: bytes = DEFAULT_KEY) -> float:
+    """Self-normalised correlation of every chip with the pattern of a known payload (pilot and data)."""
+    layout = _layout(key)
+    code = encode_payload(payload).astype(np.float64) * 2 - 1
+    expected = np.where(layout.pilot, 1.0, code[np.clip(layout.bit_of_chip, 0, None)]) * layout.signs
+    norm = float(np.sqrt(np.sum(x.astype(np.float64) ** 2)))
+    return float(np.sum(expected * x) / norm) if norm > 0 else 0.0
+
+
+def decode_false_rate(candidates: int = CANDIDATE_OFFSETS, chase_bits: int = CHASE_BITS) -> float:
+    """Upper bound on the chance that content without our mark yields a payload.
+
+    Without the mark the keyed chip signs make every hard bit an independent fair coin, so one BCH attempt
+    succeeds with probability 2^k * V(n, t) / 2^n (the share of words within t of a codeword); a detection
+    makes `candidates` * 2^chase_bits attempts.
+    """
+    n, t = CODE_BITS, BCH_T
+    ball = sum(math.comb(n, i) for i in range(t + 1))
+    return candidates * (1 << chase_bits) * ball * 2.0 ** (PAYLOAD_BITS - n)
+
+
+def _frame_weights(tiles: np.ndarray, offset: tuple[int, int], key: bytes) -> np.ndarray:
+    """Weight of each frame's tile: its own pilot correlation (frames re-encoding wiped count for nothing)."""
+    layout = _layout(key)
+    aligned = np.roll(tiles, (-offset[0], -offset[1]), axis=(1, 2))
+    x = aligned.reshape(len(tiles), TILE_CHIPS, CHIP, TILE_CHIPS, CHIP).sum(axis=(2, 4))
+    xs = x[:, layout.pilot]
+    z = (xs * layout.signs[layout.pilot]).sum(axis=1) / (np.sqrt((xs**2).sum(axis=1)) + 1e-9)
+    return np.maximum(z, 0.0)
+
+
+def detect_tiles(tiles: np.ndarray, key: bytes = DEFAULT_KEY, offset: tuple[int, int] | None = None) -> Detection:
+    """Detect and decode from per-frame folded tiles (N, TILE, TILE); tries the best pilot offsets."""
+    total = tiles.sum(axis=0)
+    offsets = [offset] if offset is not None else find_offsets(total, key)
+    first = None
+    for candidate in offsets:
+        if COMBINE and len(tiles) > 1:
+            w = _frame_weights(tiles, candidate, key)
+            acc = np.tensordot(w, tiles, axes=1) if w.sum() > 0 else total
+        else:
+            acc = total
+        x = chip_sums(acc, candidate)
+        soft = soft_bits(x, key)
+        payload, corrected = decode_codeword(soft)
+        result = Detection(detected=payload is not None, payload=payload, z=pilot_z(chip_sums(total, candidate), key),
+                           offset=candidate, corrected_bits=corrected, soft_bits=soft)
+        if payload is not None:
+            return result
+        first = first or result
+    return first
+
+
+def detect(frames, key: bytes = DEFAULT_KEY) -> Detection:
+    """Detect the mark in an iterable of uint8 RGB frames."""
+    return detect_tiles(np.stack([fold(residual(f)) for f in frames]), key)
+
+
+# Per-second map: a second carries the mark when its own chips correlate with the decoded pattern at
+# z >= SECOND_THRESHOLD, for which exp(-z^2/2) <= 1e-6 (same Hoeffding bound, no search).
+SECOND_THRESHOLD = math.sqrt(2.0 * math.log(1.0 / FALSE_POSITIVE_RATE))
+
+
+@dataclass
+class WatermarkResult:
+    """Watermark verdict for a whole video, with the seconds that carry it."""
+
+    detected: bool
+    payload: str | None  # hex
+    confidence: float  # 1 - (bound on the chance that unmarked content decodes) when detected, else 0
+    z: float
+    corrected_bits: int
+    algorithm: str = ALGORITHM
+    false_positive_bound: float = 0.0
+    seconds: list[dict] = field(default_factory=list)  # [{"start", "end", "z", "detected"}]
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("detected", "payload", "confidence", "z", "corrected_bits", "algorithm",
+                                              "false_positive_bound", "seconds")}
+
+
+class Detector:
+    """Streams frames in; folds each into a tile so memory stays at one small tile per frame."""
+
+    def __init__(self, key: bytes = DEFAULT_KEY):
+        self.key = key
+        self.tiles: list[np.ndarray] = []
+        self.times: list[float] = []
+
+    def add(self, t: float, frame: np.ndarray) -> None:
+        self.tiles.append(fold(residual(frame)).astype(np.float32))
+        self.times.append(float(t))
+
+    def result(self) -> WatermarkResult:
+        if not self.tiles:
+            return WatermarkResult(False, None, 0.0, 0.0, -1)
+        tiles = np.stack(self.tiles).astype(np.float64)
+        found = detect_tiles(tiles, self.key)
+        bound = decode_false_rate()
+        seconds = []
+        if found.detected:
+            times = np.asarray(self.times)
+            start = float(np.floor(times.min()))
+            for second in np.arange(start, times.max() + 1e-9, 1.0):
+                inside = (times >= second) & (times < second + 1.0)
+                if not inside.any():
+                    continue
+                z = known_z(chip_sums(tiles[inside].sum(axis=0), found.offset), found.payload, self.key)
+                seconds.append({"start": round(float(second), 3), "end": round(float(second) + 1.0, 3),
+                                "z": round(z, 2), "detected": bool(z >= SECOND_THRESHOLD)})
+        return WatermarkResult(
+            detected=found.detected, payload=found.payload.hex() if found.payload else None,
+            confidence=1.0 - bound if found.detected else 0.0, z=round(found.z, 3),
+            corrected_bits=found.corrected_bits, false_positive_bound=bound, seconds=seconds)
+
+
+def bit_accuracy(detection: Detection, payload: bytes) -> float:
+    """Share of the 128 codeword bits read correctly (before error correction)."""
+    truth = encode_payload(payload)
+    return float(np.mean((detection.soft_bits > 0).astype(np.uint8) == truth))

@@ -91,14 +91,14 @@ class VerifyApi(APIView):
 class LedgerExportApi(APIView):
     @extend_schema(
         operation_id="ledger_export",
-        parameters=[OpenApiParameter("format", str, enum=["json", "csv"], required=False)],
+        parameters=[OpenApiParameter("as", str, enum=["json", "csv"], required=False)],
         responses={200: OpenApiResponse(description="every ledger row, in chain order")},
     )
     def get(self, request):
         require_permission(request.user, Permission.EXPORT_LEDGER)
-        fmt = request.query_params.get("format", "json")
+        fmt = request.query_params.get("as", "json")
         if fmt not in ("json", "csv"):
-            raise serializers.ValidationError({"format": ["choose json or csv"]})
+            raise serializers.ValidationError({"as": ["choose json or csv"]})
         fields = ["sequence", "job_id", "payload", "manifest_id", "sha256", "media_path", "created_at", "prev_hash",
                   "entry_hash"]
         rows = []

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from generation.diffusers_backend.acceleration import StepCache, use_float8_matmuls
 from generation.diffusers_backend.families import FAMILIES, Family, Rules, rules_for
 from generation.types import (
     BackendUnavailable,
@@ -79,13 +80,17 @@ def load_diffusers_backend(
     vae_slicing: bool = False,
     attention_backend: str | None = None,
     compile_transformer: bool = False,
+    fp8_matmuls: bool = False,
+    step_cache: bool = False,
     **defaults: Any,
 ) -> DiffusersBackend:
     """Load a diffusers pipeline of family `name` from a local folder (never the hub) as a Backend.
 
     `defaults` sets the request defaults (negative_prompt, steps, guidance, num_frames, height, width, fps).
     `attention_backend` names a diffusers attention backend (e.g. "_native_cudnn", "flash"; hub kernels refused);
-    `compile_transformer` compiles the transformer's repeated blocks with torch.compile.
+    `compile_transformer` fuses q/k/v and compiles the transformer's repeated blocks with torch.compile.
+    Two options trade a small output difference for speed (see bench/README.md): `fp8_matmuls` runs the blocks'
+    matmuls in float8, `step_cache` (Wan only) reuses the deep blocks' residual on a fixed schedule of steps.
     """
     family = FAMILIES.get(name)
     if family is None:
@@ -99,6 +104,8 @@ def load_diffusers_backend(
         raise InvalidGenerationRequest(f"attention backend {attention_backend!r} downloads kernels from a hub")
     if not (device == "cpu" or device.startswith("cuda")):
         raise InvalidGenerationRequest(f"device must be 'cpu' or 'cuda[:N]', got {device!r}")
+    if step_cache and name != "wan":
+        raise InvalidGenerationRequest(f"step_cache runs in Clearframe's Wan sampler; the {name} backend has none")
     if cpu_offload and device == "cpu":
         raise InvalidGenerationRequest("cpu_offload moves models between the GPU and the CPU; it needs device='cuda'")
     root = check_folder(folder, family)
@@ -129,6 +136,13 @@ def load_diffusers_backend(
     for transformer in (getattr(pipe, "transformer", None), getattr(pipe, "transformer_2", None)):
         if transformer is None:
             continue
+        blocks = transformer.blocks if name == "wan" else transformer.transformer_blocks
+        if compile_transformer and hasattr(transformer, "fuse_qkv_projections"):
+            transformer.fuse_qkv_projections()  # before FP8, so that the fused matmul is the float8 one
+        if fp8_matmuls and not use_float8_matmuls(blocks):
+            raise BackendUnavailable("fp8_matmuls: no matmul of this transformer has the widths (x16) float8 needs")
+        if step_cache:
+            transformer.step_cache = StepCache(blocks)
         if attention_backend is not None:
             try:
                 transformer.set_attention_backend(attention_backend)
@@ -145,6 +159,8 @@ def load_diffusers_backend(
         "vae_slicing": vae_slicing,
         "attention_backend": attention_backend,
         "compile_transformer": compile_transformer,
+        "fp8_matmuls": fp8_matmuls,
+        "step_cache": step_cache,
     }
     return DiffusersBackend(family, pipe, options=options, defaults=defaults)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from generation.diffusers_backend.acceleration import cached_steps
 from generation.types import GenerationCancelled
 
 StepHook = Callable[[int, int], bool]  # (step, total) -> True to stop
@@ -58,6 +59,10 @@ def sample_wan(
     )  # (1, C, T', H/8, W/8)
     mask = torch.ones(latents.shape, dtype=torch.float32, device=device)
     pipe.scheduler.set_begin_index(0)
+    skip = cached_steps(len(timesteps))
+    for model in (pipe.transformer, pipe.transformer_2):
+        if getattr(model, "step_cache", None) is not None:
+            model.step_cache.residual = None  # nothing carries over from the previous clip
     boundary = None
     if pipe.config.boundary_ratio is not None:
         boundary = pipe.config.boundary_ratio * pipe.scheduler.config.num_train_timesteps
@@ -71,6 +76,8 @@ def sample_wan(
             timestep = (mask[0][0][:, ::2, ::2] * t).flatten().unsqueeze(0)  # (1, tokens)
         else:
             timestep = t.expand(1)
+        if getattr(model, "step_cache", None) is not None:
+            model.step_cache.skip = i in skip
         cache = {"step_index": i, "sigma": float(pipe.scheduler.sigmas[i]), "num_inference_steps": len(timesteps)}
         noise = guided_noise(model, x, timestep, cond, uncond, guidance, batch_cfg=batch_cfg, cache=cache)
         latents = pipe.scheduler.step(noise, t, latents, return_dict=False)[0]

@@ -197,3 +197,36 @@ def test_memory_and_attention_options_apply_without_changing_the_clip(folders, b
     # attention kernel may differ from the default one only by float rounding.
     plain = backends["wan"].generate(PROMPT, seed=2, steps=2)
     assert np.abs(tuned.generate(PROMPT, seed=2, steps=2).frames.astype(int) - plain.frames).max() <= 1
+
+
+def test_compiled_transformer_gives_the_same_clip(folders, backends):
+    compiled = load("wan", folders["wan"], compile_transformer=True)
+    assert compiled.pipe.transformer.blocks[0].attn1.fused_projections
+    plain = backends["wan"].generate(PROMPT, seed=4, steps=2)
+    assert np.abs(compiled.generate(PROMPT, seed=4, steps=2).frames.astype(int) - plain.frames).max() <= 1
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("wan", {"fp8_matmuls": True}),
+        ("ltx-video", {"fp8_matmuls": True}),
+        ("wan", {"step_cache": True}),
+        ("wan", {"fp8_matmuls": True, "step_cache": True}),
+    ],
+)
+def test_approximate_options_stay_closer_than_another_seed(folders, backends, name, options):
+    # FP8 matmuls and step caching change the output a little; far less than drawing other noise does.
+    fast = load(name, folders[name], **options)
+    steps = 10  # long enough for the cache schedule to skip steps (5 full, then every other, 2 full at the end)
+    exact = backends[name].generate(PROMPT, seed=8, steps=steps).frames.astype(int)
+    approx = fast.generate(PROMPT, seed=8, steps=steps).frames.astype(int)
+    other_seed = backends[name].generate(PROMPT, seed=9, steps=steps).frames.astype(int)
+    assert not np.array_equal(approx, exact)  # the option is really in effect
+    assert np.abs(approx - exact).mean() < 0.25 * np.abs(other_seed - exact).mean()
+    assert all(fast.options[key] is value for key, value in options.items())
+
+
+def test_step_cache_is_wan_only(folders):
+    with pytest.raises(InvalidGenerationRequest, match="step_cache"):
+        load("cogvideox", folders["cogvideox"], step_cache=True)

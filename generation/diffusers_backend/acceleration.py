@@ -115,6 +115,31 @@ def use_float8_matmuls(blocks: Any) -> int:
     return swapped
 
 
+def prepare_transformer(
+    transformer: Any,
+    blocks: Any,
+    *,
+    attention_backend: str | None = None,
+    compile_blocks: bool = False,
+    compile_mode: str | None = None,
+    fp8: bool = False,
+) -> int:
+    """Make a diffusers transformer fast in place; returns how many linears became float8.
+
+    With compile_blocks, q/k/v are fused into one matmul first (before FP8, so the fused matmul is the float8 one)
+    and the repeated blocks are compiled once and reused (regional compilation, whole-graph per block).
+    """
+    if compile_blocks and hasattr(transformer, "fuse_qkv_projections"):
+        transformer.fuse_qkv_projections()
+    swapped = use_float8_matmuls(blocks) if fp8 else 0
+    if attention_backend is not None:
+        transformer.set_attention_backend(attention_backend)
+    if compile_blocks:
+        options = {"mode": compile_mode} if compile_mode else {}
+        transformer.compile_repeated_blocks(fullgraph=True, **options)
+    return swapped
+
+
 def cached_steps(steps: int, *, warmup: int = 5, tail: int = 2, every: int = 2) -> frozenset[int]:
     """Steps (0-based) whose deep blocks are skipped: after `warmup` full steps and before the last `tail`,
     all but every `every`-th step reuse the residual of the last full step (a fixed First Block Cache)."""

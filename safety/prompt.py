@@ -87,6 +87,14 @@ def moderate_prompt(text: str | bytes, policy: Policy | None = None) -> Verdict:
         scores["likeness"] = min(scores["likeness"], policy.thresholds["likeness"].review - 0.01)
         reasons[:] = [r for r in reasons if not r.startswith("classifier: likeness")]
 
+    deception_review = policy.thresholds["deception"].review
+    claims = hits.reality_claims or raw_hits.reality_claims
+    deception_rules = hits.block.get("deception") or raw_hits.block.get("deception")
+    if scores["deception"] >= deception_review and not (claims or figures or deception_rules):
+        # Deception is passing something off as real; a prompt that claims no reality and names no one is fiction.
+        scores["deception"] = min(scores["deception"], deception_review - 0.01)
+        reasons[:] = [r for r in reasons if not r.startswith(("classifier: deception", "rules: deception"))]
+
     reviewable = {c for c in CATEGORIES if scores[c] >= policy.thresholds[c].review}
     severe = (reviewable & policy.severe) | set().union(*(combo for combo in policy.severe_combinations
                                                          if combo <= reviewable))

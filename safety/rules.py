@@ -18,6 +18,7 @@ class RuleHits:
     review: dict[str, tuple[str, ...]]   # category -> matched review terms
     minors: tuple[str, ...]
     public_figures: tuple[str, ...]
+    reality_claims: tuple[str, ...] = ()
 
 
 def _compile(terms: list[str], source: Path, key: str) -> re.Pattern | None:
@@ -36,6 +37,7 @@ class RuleSet:
     review: dict[str, re.Pattern]
     minors: re.Pattern | None
     figures: re.Pattern | None
+    reality: re.Pattern | None = None
 
     def match(self, text: str) -> RuleHits:
         """Match on the normalised text after removing allowed look-alike phrases."""
@@ -47,7 +49,8 @@ class RuleSet:
 
         block = {c: hits for c, p in self.block.items() if (hits := found(p))}
         review = {c: hits for c, p in self.review.items() if (hits := found(p))}
-        return RuleHits(block=block, review=review, minors=found(self.minors), public_figures=found(self.figures))
+        return RuleHits(block=block, review=review, minors=found(self.minors), public_figures=found(self.figures),
+                        reality_claims=found(self.reality))
 
 
 @lru_cache(maxsize=8)
@@ -56,6 +59,7 @@ def load_rules(term_files: tuple[Path, ...], figure_files: tuple[Path, ...]) -> 
     block: dict[str, list[str]] = {c: [] for c in CATEGORIES}
     review: dict[str, list[str]] = {c: [] for c in CATEGORIES}
     minors: list[str] = []
+    reality: list[str] = []
     for path in term_files:
         try:
             data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
@@ -63,11 +67,12 @@ def load_rules(term_files: tuple[Path, ...], figure_files: tuple[Path, ...]) -> 
             raise InvalidPolicy(f"cannot read term file {path}: {exc}") from exc
         allow += data.get("allow_phrases", [])
         minors += data.get("minors", {}).get("terms", [])
+        reality += data.get("reality_claims", {}).get("terms", [])
         for category in CATEGORIES:
             section = data.get(category, {})
             block[category] += section.get("block", [])
             review[category] += section.get("review", [])
-        unknown = set(data) - set(CATEGORIES) - {"allow_phrases", "minors"}
+        unknown = set(data) - set(CATEGORIES) - {"allow_phrases", "minors", "reality_claims"}
         if unknown:
             raise InvalidPolicy(f"unknown sections in {path}: {', '.join(sorted(unknown))}")
     figures: list[str] = []
@@ -81,5 +86,6 @@ def load_rules(term_files: tuple[Path, ...], figure_files: tuple[Path, ...]) -> 
         block={c: p for c in CATEGORIES if (p := _compile(block[c], Path(c), "block"))},
         review={c: p for c in CATEGORIES if (p := _compile(review[c], Path(c), "review"))},
         minors=_compile(minors, Path("minors"), "minors"),
+        reality=_compile(reality, Path("reality_claims"), "reality_claims"),
         figures=_compile(sorted(figures, key=len, reverse=True), Path("figures"), "figures"),
     )

@@ -153,6 +153,7 @@ def report(rows, quality, c2pa_checks, unrelated, false_hits, null_z, *, clips, 
         f"{null_z.mean():.2f}, sd {null_z.std():.2f}, max {null_z.max():.2f}; bound per video "
         f"{watermark.decode_false_rate():.1e}")
     met &= false_hits == 0
+    unrelated = unrelated or [float("nan")]
     out(f"fingerprint distance, unrelated clips: min {np.min(unrelated):.3f}, mean {np.mean(unrelated):.3f} "
         f"(match threshold {MATCH_THRESHOLD}); attacked copies: max "
         f"{max(max(r['fp']) for n, r in rows.items() if 'crop' not in n):.3f} without crop, "

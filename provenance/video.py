@@ -211,7 +211,8 @@ class VideoReader:
                     raise TooManyPixels(f"a frame of {frame.width}x{frame.height} exceeds the limits")
                 yield t, frame.to_ndarray(format="rgb24")
         except av.error.FFmpegError as exc:
-            raise CorruptVideo(f"the video cannot be decoded after {count} frames: {exc}") from exc
+            raise CorruptVideo(f"the video is damaged or truncated: decoding failed after {count} frames "
+                               f"({exc})") from exc
         if count == 0:
             raise CorruptVideo("no frame could be decoded; the file is truncated or damaged")
         if self.declared_frames and count < TRUNCATION_TOLERANCE * self.declared_frames:

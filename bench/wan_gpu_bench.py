@@ -111,7 +111,11 @@ def wan_flops_per_forward(cfg: dict[str, Any], batch: int, tokens: int, text_tok
         + 4 * n * m * d  # cross-attention scores and values
         + 4 * n * d * f  # feed-forward
     )
-    edges = 2 * n * d * patch * 2 + 2 * m * (cfg["text_dim"] * d + d * d)  # patch in/out, text projection
+    edges = (
+        2 * n * d * patch * 2  # patch embedding in, projection out
+        + 2 * m * (cfg["text_dim"] * d + d * d)  # text projection
+        + 2 * (cfg["freq_dim"] * d + d * d + 6 * d * d)  # timestep embedding and modulation
+    )
     return batch * (cfg["num_layers"] * per_layer + edges)
 
 

@@ -71,11 +71,13 @@ def float8_linear_class():
         """A Linear whose matmul runs in float8 e4m3: weights scaled per output row once, activations per token.
 
         On CUDA it calls torch._scaled_mm with row-wise scales (Hopper and newer); elsewhere it computes the same
-        quantised product in float32, so that the output difference can be checked on any machine.
+        quantised product in float32 (unless scaled_mm=True), so that the output difference can be checked on any
+        machine.
         """
 
-        def __init__(self, linear: nn.Linear) -> None:
+        def __init__(self, linear: nn.Linear, scaled_mm: bool | None = None) -> None:
             super().__init__()
+            self.scaled_mm = scaled_mm  # None: torch._scaled_mm on CUDA, the float32 product elsewhere
             weight = linear.weight.detach().float()  # (out, in)
             scale = weight.abs().amax(dim=1, keepdim=True).clamp(min=1e-12) / FP8_MAX  # (out, 1)
             self.register_buffer("weight_fp8", (weight / scale).to(torch.float8_e4m3fn))
@@ -87,7 +89,7 @@ def float8_linear_class():
             rows = x.reshape(-1, x.shape[-1])  # (tokens, in)
             scale = rows.abs().amax(dim=1, keepdim=True).float().clamp(min=1e-12) / FP8_MAX  # (tokens, 1)
             quantised = (rows.float() / scale).clamp(-FP8_MAX, FP8_MAX).to(torch.float8_e4m3fn)
-            if rows.is_cuda:
+            if self.scaled_mm or (self.scaled_mm is None and rows.is_cuda):
                 out = torch._scaled_mm(
                     quantised, self.weight_fp8.t(), scale_a=scale, scale_b=self.weight_scale, out_dtype=x.dtype
                 )

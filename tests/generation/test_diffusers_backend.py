@@ -231,3 +231,82 @@ def test_approximate_options_stay_closer_than_another_seed(folders, backends, na
 def test_step_cache_is_wan_only(folders):
     with pytest.raises(InvalidGenerationRequest, match="step_cache"):
         load("cogvideox", folders["cogvideox"], step_cache=True)
+
+
+def test_float8_linear_scaled_mm_call_matches_its_float32_reference():
+    from generation.diffusers_backend.acceleration import float8_linear_class
+
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(64, 48).to(torch.bfloat16)
+    x = torch.randn(3, 10, 64).to(torch.bfloat16)  # (B, tokens, in)
+    float8_linear = float8_linear_class()
+    fused = float8_linear(linear, scaled_mm=True)(x)  # the call CUDA makes, run by PyTorch's CPU kernel
+    reference = float8_linear(linear, scaled_mm=False)(x)
+    assert fused.shape == (3, 10, 48) and fused.dtype == torch.bfloat16
+    torch.testing.assert_close(fused, reference)
+    exact = linear(x).float()
+    # e4m3 keeps 3 mantissa bits: rounding errors of at most 2**-4 per operand.
+    assert ((fused.float() - exact).norm() / exact.norm()).item() < 2**-4
+
+
+def test_cached_steps_schedule():
+    from generation.diffusers_backend.acceleration import cached_steps
+
+    skipped = cached_steps(50)
+    assert len(skipped) == 21
+    assert not skipped & {0, 1, 2, 3, 4, 48, 49}
+    assert all(i + 1 not in skipped for i in skipped)  # a full step between any two cached ones
+
+
+def test_step_cache_adds_the_deep_blocks_residual_of_the_last_full_step():
+    from generation.diffusers_backend.acceleration import StepCache
+
+    class Block(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = torch.nn.Linear(8, 8)
+
+        def forward(self, hidden: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+            return hidden + torch.tanh(self.linear(hidden) + context)
+
+    torch.manual_seed(0)
+    blocks = torch.nn.ModuleList(Block() for _ in range(4))
+    plain = [*blocks]
+
+    def run(hidden: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        for block in blocks:
+            hidden = block(hidden, context)
+        return hidden
+
+    cache = StepCache(blocks)
+    first, second, context = torch.randn(2, 8), torch.randn(2, 8), torch.randn(2, 8)
+    full = run(first, context)
+    expected = first
+    for block in plain:
+        expected = block(expected, context)
+    torch.testing.assert_close(full, expected)  # a full step is the plain forward
+    cache.skip = True
+    residual = full - plain[0](first, context)
+    torch.testing.assert_close(run(second, context), plain[0](second, context) + residual)
+
+
+def test_benchmark_flop_count_matches_torch_flop_counter():
+    import importlib.util
+
+    from torch.utils.flop_counter import FlopCounterMode
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "wan_gpu_bench.py"
+    spec = importlib.util.spec_from_file_location("wan_gpu_bench", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    cfg = bench.TINY
+    model = bench.build_transformer(cfg, torch.device("cpu")).float()
+    model.set_attention_backend("_native_math")  # plain matmuls, which the counter sees
+    latents = torch.randn(2, 16, 3, 8, 8)  # (B, C, T', h, w) -> 3 * 4 * 4 = 48 tokens
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(
+            hidden_states=latents,
+            timestep=torch.tensor([500.0, 500.0]),
+            encoder_hidden_states=torch.randn(2, 16, cfg["text_dim"]),
+        )
+    assert counter.get_total_flops() == bench.wan_flops_per_forward(cfg, 2, 48, 16)

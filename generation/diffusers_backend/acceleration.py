@@ -17,23 +17,29 @@ FP8_MAX = 448.0  # largest float8_e4m3fn value
 
 
 def time_attention_backends(
-    q: Any, k: Any, v: Any, candidates: Iterable[str] = ATTENTION_CANDIDATES, repeats: int = 3
+    q: Any,
+    k: Any,
+    v: Any,
+    candidates: Iterable[str] = ATTENTION_CANDIDATES,
+    repeats: int = 3,
+    attn_mask: Any = None,
 ) -> dict[str, float | str]:
     """Seconds per attention call for each backend that runs here (q, k, v: (B, N, heads, head_dim)), or why not.
 
     The output of each is compared with PyTorch's default SDPA; a backend whose output differs beyond bf16
-    rounding is reported as a string instead of a time.
+    rounding is reported as a string instead of a time. Pass attn_mask for a model that masks its attention
+    (the flash kernels take none).
     """
     import torch
     from diffusers.models.attention_dispatch import attention_backend, dispatch_attention_fn
 
     with torch.no_grad():
-        expected = dispatch_attention_fn(q, k, v)
+        expected = dispatch_attention_fn(q, k, v, attn_mask=attn_mask)
         results: dict[str, float | str] = {}
         for name in candidates:
             try:
                 with attention_backend(name):
-                    out = dispatch_attention_fn(q, k, v)  # warm-up and numerics
+                    out = dispatch_attention_fn(q, k, v, attn_mask=attn_mask)  # warm-up and numerics
                     error = ((out.float() - expected.float()).norm() / expected.float().norm()).item()
                     if not error < 2e-2:
                         results[name] = f"output differs (relative error {error:.3g})"
@@ -41,7 +47,7 @@ def time_attention_backends(
                     synchronize(q.device)
                     start = time.perf_counter()
                     for _ in range(repeats):
-                        dispatch_attention_fn(q, k, v)
+                        dispatch_attention_fn(q, k, v, attn_mask=attn_mask)
                     synchronize(q.device)
                     results[name] = (time.perf_counter() - start) / repeats
             except Exception as exc:  # a missing package or unsupported card: reported, never fatal

@@ -87,7 +87,8 @@ def load_diffusers_backend(
     """Load a diffusers pipeline of family `name` from a local folder (never the hub) as a Backend.
 
     `defaults` sets the request defaults (negative_prompt, steps, guidance, num_frames, height, width, fps).
-    `attention_backend` names a diffusers attention backend (e.g. "_native_cudnn", "flash"; hub kernels refused);
+    `attention_backend` names a diffusers attention backend (e.g. "_native_cudnn", "flash"; hub kernels refused), or
+    "auto" for the fastest that runs here, timed on one attention call at load (Wan and LTX-Video);
     `compile_transformer` fuses q/k/v and compiles the transformer's repeated blocks with torch.compile.
     Two options trade a small output difference for speed (see bench/README.md): `fp8_matmuls` runs the blocks'
     matmuls in float8, `step_cache` (Wan only) reuses the deep blocks' residual on a fixed schedule of steps.
@@ -104,6 +105,9 @@ def load_diffusers_backend(
         raise InvalidGenerationRequest(f"attention backend {attention_backend!r} downloads kernels from a hub")
     if not (device == "cpu" or device.startswith("cuda")):
         raise InvalidGenerationRequest(f"device must be 'cpu' or 'cuda[:N]', got {device!r}")
+    if attention_backend is not None and name == "cogvideox":
+        # Its attention processor calls PyTorch SDPA directly, so a dispatcher backend would be silently ignored.
+        raise InvalidGenerationRequest("attention_backend has no effect on CogVideoX (it always uses PyTorch SDPA)")
     if step_cache and name != "wan":
         raise InvalidGenerationRequest(f"step_cache runs in Clearframe's Wan sampler; the {name} backend has none")
     if cpu_offload and device == "cpu":
@@ -133,6 +137,8 @@ def load_diffusers_backend(
         pipe.vae.enable_tiling()
     if vae_slicing:
         pipe.vae.enable_slicing()
+    if attention_backend is not None:
+        attention_backend = choose_attention_backend(pipe, device, attention_backend, masked=name == "ltx-video")
     for transformer in (getattr(pipe, "transformer", None), getattr(pipe, "transformer_2", None)):
         if transformer is None:
             continue
@@ -166,6 +172,28 @@ def load_diffusers_backend(
         "step_cache": step_cache,
     }
     return DiffusersBackend(family, pipe, options=options, defaults=defaults)
+
+
+def choose_attention_backend(pipe: Any, device: str, wanted: str, *, masked: bool) -> str:
+    """Check that backend `wanted` runs this transformer's attention here, or with "auto" pick the fastest that
+    does, timed on one call of its head shape (4096 tokens, batch 2 for the guidance pair). `masked`: the model
+    passes an attention mask (LTX-Video's text mask), which the flash kernels refuse."""
+    import torch
+
+    from generation.diffusers_backend.acceleration import ATTENTION_CANDIDATES, fastest, time_attention_backends
+
+    transformer = pipe.transformer if pipe.transformer is not None else pipe.transformer_2
+    heads, head_dim = transformer.config.num_attention_heads, transformer.config.attention_head_dim
+    tokens = 4096 if wanted == "auto" else 64
+    q, k, v = (torch.randn(2, tokens, heads, head_dim, device=device, dtype=transformer.dtype) for _ in range(3))
+    mask = torch.zeros(2, 1, 1, tokens, device=device, dtype=transformer.dtype) if masked else None
+    candidates = ATTENTION_CANDIDATES if wanted == "auto" else (wanted,)
+    results = time_attention_backends(q, k, v, candidates, attn_mask=mask)
+    if wanted == "auto":
+        return fastest(results)
+    if not isinstance(results[wanted], float):
+        raise BackendUnavailable(f"attention backend {wanted!r} cannot run this model here: {results[wanted]}")
+    return wanted
 
 
 class DiffusersBackend:

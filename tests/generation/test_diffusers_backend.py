@@ -228,9 +228,29 @@ def test_approximate_options_stay_closer_than_another_seed(folders, backends, na
     assert all(fast.options[key] is value for key, value in options.items())
 
 
-def test_step_cache_is_wan_only(folders):
+def test_attention_backend_must_run_the_model(folders):
+    # LTX-Video masks its text attention, which the flash kernels cannot do.
+    with pytest.raises(BackendUnavailable, match="_native_flash.*attn_mask"):
+        load("ltx-video", folders["ltx-video"], attention_backend="_native_flash")
+    with pytest.raises(BackendUnavailable, match="cudnn"):
+        load("wan", folders["wan"], attention_backend="_native_cudnn")  # a GPU kernel, not on a CPU
+
+
+def test_step_cache_is_wan_only_and_cogvideox_takes_no_attention_backend(folders):
     with pytest.raises(InvalidGenerationRequest, match="step_cache"):
         load("cogvideox", folders["cogvideox"], step_cache=True)
+    with pytest.raises(InvalidGenerationRequest, match="always uses PyTorch SDPA"):
+        load("cogvideox", folders["cogvideox"], attention_backend="_native_cudnn")
+
+
+@pytest.mark.parametrize("name", ["wan", "ltx-video"])
+def test_auto_attention_backend_picks_one_that_runs_here(folders, backends, name):
+    from generation.diffusers_backend.acceleration import ATTENTION_CANDIDATES
+
+    tuned = load(name, folders[name], attention_backend="auto")
+    assert tuned.options["attention_backend"] in ATTENTION_CANDIDATES
+    plain = backends[name].generate(PROMPT, seed=6, steps=2)
+    assert np.abs(tuned.generate(PROMPT, seed=6, steps=2).frames.astype(int) - plain.frames).max() <= 1
 
 
 def test_float8_linear_scaled_mm_call_matches_its_float32_reference():

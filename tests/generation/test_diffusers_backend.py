@@ -110,6 +110,30 @@ def test_wan_batched_guidance_matches_the_reference_pipeline(backends):
     assert np.abs(clip.frames.astype(int) - expected).max() <= 1
 
 
+@pytest.mark.parametrize("layout", ["wan2.2-a14b", "wan2.2-ti2v"])
+def test_wan_2_2_layouts_match_the_reference_pipeline(tmp_path, layout):
+    # A14B switches to transformer_2 for the low-noise steps; TI2V gives every token its own timestep.
+    backend = load("wan", save_tiny_pipeline(layout, tmp_path / layout))
+    frames, height, width = SMALL["wan"]
+    clip = backend.generate(PROMPT, seed=5, steps=4, guidance=4.0)
+    reference = backend.pipe(
+        PROMPT,
+        num_frames=frames,
+        height=height,
+        width=width,
+        num_inference_steps=4,
+        guidance_scale=4.0,
+        generator=torch.Generator().manual_seed(5),
+        output_type="np",
+    ).frames[0]
+    expected = (np.clip(reference, 0, 1) * 255).round().astype(np.uint8)
+    assert np.abs(clip.frames.astype(int) - expected).max() <= 1
+    if layout == "wan2.2-a14b":
+        shutil.rmtree(tmp_path / layout / "transformer_2")
+        with pytest.raises(BackendUnavailable, match="missing transformer_2/"):
+            load("wan", tmp_path / layout)
+
+
 @pytest.mark.parametrize("name", DIFFUSERS_BACKENDS)
 def test_cancel_stops_between_steps(backends, name):
     backend = backends[name]

@@ -46,9 +46,32 @@ def t5_encoder(vocab_size: int, *, umt5: bool = False):
     return T5EncoderModel(T5Config(**options)).eval()
 
 
-def tiny_wan():
-    """WanPipeline: VAE 8x spatial / 4x temporal, transformer patch 1x2x2 (frames 4k+1, sizes multiple of 16)."""
-    from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanPipeline, WanTransformer3DModel
+def tiny_wan_transformer():
+    from diffusers import WanTransformer3DModel
+
+    return WanTransformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=16,  # widths multiple of 16, as float8 matmuls need
+        in_channels=16,
+        out_channels=16,
+        text_dim=TEXT_DIM,
+        freq_dim=256,
+        ffn_dim=32,
+        num_layers=2,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+    ).eval()
+
+
+def tiny_wan(*, two_stage: bool = False, expand_timesteps: bool = False):
+    """WanPipeline: VAE 8x spatial / 4x temporal, transformer patch 1x2x2 (frames 4k+1, sizes multiple of 16).
+
+    two_stage: Wan 2.2 A14B layout, a second transformer for the low-noise steps after boundary_ratio.
+    expand_timesteps: Wan 2.2 TI2V layout, one timestep per token.
+    """
+    from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanPipeline
 
     tokenizer = word_tokenizer(512)
     return WanPipeline(
@@ -58,20 +81,10 @@ def tiny_wan():
             base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True]
         ).eval(),
         scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0),
-        transformer=WanTransformer3DModel(
-            patch_size=(1, 2, 2),
-            num_attention_heads=2,
-            attention_head_dim=16,  # widths multiple of 16, as float8 matmuls need
-            in_channels=16,
-            out_channels=16,
-            text_dim=TEXT_DIM,
-            freq_dim=256,
-            ffn_dim=32,
-            num_layers=2,
-            cross_attn_norm=True,
-            qk_norm="rms_norm_across_heads",
-            rope_max_seq_len=32,
-        ).eval(),
+        transformer=tiny_wan_transformer(),
+        transformer_2=tiny_wan_transformer() if two_stage else None,
+        boundary_ratio=0.875 if two_stage else None,
+        expand_timesteps=expand_timesteps,
     )
 
 
@@ -161,11 +174,18 @@ def tiny_cogvideox():
     )
 
 
-BUILDERS = {"wan": tiny_wan, "ltx-video": tiny_ltx, "cogvideox": tiny_cogvideox}
+BUILDERS = {
+    "wan": tiny_wan,
+    "ltx-video": tiny_ltx,
+    "cogvideox": tiny_cogvideox,
+    "wan2.2-a14b": lambda: tiny_wan(two_stage=True),
+    "wan2.2-ti2v": lambda: tiny_wan(expand_timesteps=True),
+}
 
 
 def save_tiny_pipeline(name: str, folder: Path, seed: int = 0) -> Path:
-    """Build the tiny pipeline of family `name` with seeded random weights and save it (safetensors) to `folder`."""
+    """Build the tiny pipeline `name` (a family, or a Wan 2.2 layout) with seeded random weights and save it
+    (safetensors) to `folder`."""
     torch.manual_seed(seed)
     pipe = BUILDERS[name]()
     pipe.save_pretrained(folder, safe_serialization=True)

@@ -148,10 +148,18 @@ def _generate(context: PipelineContext):
     return str(clip.metadata.get("model") or backend.name), clip
 
 
-def _moderate_frames(clip) -> dict:
+def moderate_frames(frames: np.ndarray, fps: float) -> dict:
+    """The output check: safety's frame moderation, as plain data."""
     _, safety, _ = _packages()
+    return safety.moderate_frames(frames, fps).as_dict()
+
+
+def _moderate_frames(clip) -> dict:
     try:
-        return safety.moderate_frames(clip.frames, clip.fps).as_dict()
+        verdict = import_string(settings.CLEARFRAME["FRAME_MODERATOR"])(clip.frames, clip.fps)
+        if verdict.get("decision") not in ("allow", "review", "block"):
+            raise ValueError(f"unknown decision {verdict.get('decision')!r}")
+        return verdict
     except Exception as exc:  # fail closed: an output that was not checked is never sealed
         logger.exception("frame moderation failed")
         raise PipelineError(

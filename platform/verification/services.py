@@ -124,7 +124,7 @@ def _fingerprint_match(fingerprint) -> LedgerEntry | None:
             distance = provenance.fingerprint_distance(fingerprint, entry.fingerprint)
         except provenance.ProvenanceError:
             continue
-        if distance <= provenance.FINGERPRINT_MATCH_DISTANCE and (best_distance is None or distance < best_distance):
+        if distance <= provenance.FINGERPRINT_MATCH_THRESHOLD and (best_distance is None or distance < best_distance):
             best, best_distance = entry, distance
     return LedgerEntry.objects.get(pk=best.pk) if best else None
 

@@ -165,6 +165,7 @@ CLEARFRAME = {
     # The function a worker runs for a job, and the one that moderates a prompt on submit.
     "PIPELINE": env("CLEARFRAME_PIPELINE", default="studio.pipeline.run_pipeline"),
     "PROMPT_MODERATOR": env("CLEARFRAME_PROMPT_MODERATOR", default="studio.moderation.moderate_prompt"),
+    "FRAME_MODERATOR": env("CLEARFRAME_FRAME_MODERATOR", default="studio.pipeline.moderate_frames"),
     "MAX_PROMPT_LENGTH": env.int("CLEARFRAME_MAX_PROMPT_LENGTH", default=2000),
     # The generator a worker runs: "builtin" (the shipped model) or wan, ltx-video, cogvideox from a local folder.
     "GENERATION": {

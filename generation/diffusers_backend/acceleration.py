@@ -34,7 +34,7 @@ def time_attention_backends(
     from diffusers.models.attention_dispatch import attention_backend, dispatch_attention_fn
 
     with torch.no_grad():
-        expected = dispatch_attention_fn(q, k, v, attn_mask=attn_mask)
+        expected = dispatch_attention_fn(q, k, v, attn_mask=attn_mask, backend="native")
         results: dict[str, float | str] = {}
         for name in candidates:
             try:
@@ -141,7 +141,15 @@ def prepare_transformer(
         transformer.fuse_qkv_projections()
     swapped = use_float8_matmuls(blocks) if fp8 else 0
     if attention_backend is not None:
-        transformer.set_attention_backend(attention_backend)
+        from diffusers.models.attention_dispatch import _AttentionBackendRegistry
+
+        # set_attention_backend also makes the backend the process-wide default, which would reach every other
+        # model in this process (one that masks its attention would then fail); keep it on this model only.
+        default = _AttentionBackendRegistry._active_backend
+        try:
+            transformer.set_attention_backend(attention_backend)
+        finally:
+            _AttentionBackendRegistry.set_active_backend(default)
     if compile_blocks:
         options = {"mode": compile_mode} if compile_mode else {}
         transformer.compile_repeated_blocks(fullgraph=True, **options)

@@ -354,3 +354,13 @@ def test_benchmark_flop_count_matches_torch_flop_counter():
             encoder_hidden_states=torch.randn(2, 16, cfg["text_dim"]),
         )
     assert counter.get_total_flops() == bench.wan_flops_per_forward(cfg, 2, 48, 16)
+
+
+def test_an_attention_backend_stays_on_its_own_model(folders, backends):
+    from diffusers.models.attention_dispatch import _AttentionBackendRegistry
+
+    default = _AttentionBackendRegistry._active_backend
+    load("wan", folders["wan"], attention_backend="_native_flash")  # a kernel that refuses attention masks
+    assert _AttentionBackendRegistry._active_backend == default
+    # LTX-Video masks its text attention: it still runs after the Wan model chose a flash kernel.
+    assert backends["ltx-video"].generate(PROMPT, seed=1, steps=1).frames.shape[0] == SMALL["ltx-video"][0]

@@ -17,16 +17,20 @@ import torch
 from .types import CancelCheck, GenerationCancelled, ProgressCallback
 
 TIME_MEAN = 0.8  # mean of the logit-normal flow times: above 0, most samples are noisier than half
-UNIFORM_SHARE = 0.3  # share of times drawn uniformly from [0, 1], so t near 1 (text alone) is trained too
+UNIFORM_SHARE = 0.3  # share of times drawn uniformly from [0, 1]
+HIGH_NOISE_SHARE = 0.3  # share drawn from [HIGH_NOISE, 1]: there the clip is hidden and only the text can tell
+HIGH_NOISE = 0.85
 LOSS_MIN_TIME = 0.3  # floor of t in the loss weight 1/t^2: nearly clean samples weigh at most 1/0.3^2
 
 
 def sample_times(batch: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
-    """Flow times: logit-normal (SD3's choice) shifted toward noise, mixed with a uniform share."""
+    """Flow times: logit-normal (SD3's choice) shifted toward noise, mixed with uniform and high-noise shares."""
     logit_normal = torch.sigmoid(torch.randn(batch, generator=generator, device=device) + TIME_MEAN)
     uniform = torch.rand(batch, generator=generator, device=device)
-    pick = torch.rand(batch, generator=generator, device=device) < UNIFORM_SHARE
-    return torch.where(pick, uniform, logit_normal)
+    high = HIGH_NOISE + (1 - HIGH_NOISE) * torch.rand(batch, generator=generator, device=device)
+    pick = torch.rand(batch, generator=generator, device=device)
+    return torch.where(pick < UNIFORM_SHARE, uniform, torch.where(pick < UNIFORM_SHARE + HIGH_NOISE_SHARE, high,
+                                                                   logit_normal))
 
 
 def flow_matching_loss(model, clips: torch.Tensor, pooled: torch.Tensor, text: torch.Tensor) -> torch.Tensor:

@@ -259,8 +259,12 @@ class Bench:
         return row
 
 
+STARTED = time.perf_counter()
+
+
 def report(row: dict[str, Any]) -> None:
-    parts = [f"{row['variant']:<44}", f"{row['s_per_step']:7.3f} s/step"]
+    elapsed = time.perf_counter() - STARTED  # so that a run cut short still shows how far it got
+    parts = [f"[{elapsed:5.0f} s] {row['variant']:<44}", f"{row['s_per_step']:7.3f} s/step"]
     parts.append(f"{row['s_per_clip']:8.1f} s/clip{'' if row['clip_measured'] else ' (est.)'}")
     if "speedup" in row:
         parts.append(f"x{row['speedup']:.2f}")

@@ -51,7 +51,7 @@ def time_attention_backends(
                     synchronize(q.device)
                     results[name] = (time.perf_counter() - start) / repeats
             except Exception as exc:  # a missing package or unsupported card: reported, never fatal
-                results[name] = f"unavailable: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+                results[name] = f"unavailable ({type(exc).__name__}: {str(exc).splitlines()[0][:80]})"
     return results
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -334,15 +335,41 @@ def test_step_cache_adds_the_deep_blocks_residual_of_the_last_full_step():
     torch.testing.assert_close(run(second, context), plain[0](second, context) + residual)
 
 
-def test_benchmark_flop_count_matches_torch_flop_counter():
+def wan_gpu_bench():
     import importlib.util
-
-    from torch.utils.flop_counter import FlopCounterMode
 
     path = Path(__file__).resolve().parents[2] / "bench" / "wan_gpu_bench.py"
     spec = importlib.util.spec_from_file_location("wan_gpu_bench", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
+    return bench
+
+
+def test_benchmark_runs_end_to_end_in_tiny_mode(tmp_path, capsys):
+    bench = wan_gpu_bench()
+    figures = tmp_path / "wan.json"
+    assert bench.main(["--tiny", "--no-compile", "--no-text", "--steps", "8", "--json", str(figures)]) == 0
+    out = json.loads(figures.read_text())
+    rows = out["variants"]
+    assert len(rows) == 6 and all(row["finite"] for row in rows.values())
+    assert all(row["speedup"] > 0 and row["step_rel_diff"] >= 0 for name, row in rows.items() if "(a)" not in name)
+    cached = [row for name, row in rows.items() if "cache" in name]
+    assert cached and all(row["full_steps"] < row["timed_steps"] == 8 for row in cached)
+    assert out["vae_decode"]["frames"] == 9 and out["float32_floor"] > 0
+    assert "Clearframe / reference" in capsys.readouterr().out
+
+
+def test_benchmark_refuses_without_cuda(monkeypatch, capsys):
+    bench = wan_gpu_bench()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert bench.main([]) == 2
+    assert "no CUDA GPU" in capsys.readouterr().err
+
+
+def test_benchmark_flop_count_matches_torch_flop_counter():
+    from torch.utils.flop_counter import FlopCounterMode
+
+    bench = wan_gpu_bench()
     cfg = bench.TINY
     model = bench.build_transformer(cfg, torch.device("cpu")).float()
     model.set_attention_backend("_native_math")  # plain matmuls, which the counter sees

@@ -1,5 +1,7 @@
 """Token log-in and the current account, for API clients."""
 
+from axes.exceptions import AxesBackendPermissionDenied
+from django.conf import settings
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from knox.auth import TokenAuthentication
@@ -10,10 +12,15 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.errors import DomainError
 from config.serializers import StrictSerializer
 
 from .selectors import quota_for_user, quota_left, strikes_recent
 
+
+class LoginLockedOut(DomainError):
+    code = "login_locked_out"
+    status_code = 429
 
 class TokenCreateApi(APIView):
     """Exchange a username and password for an expiring API token (only its hash is stored)."""
@@ -35,7 +42,11 @@ class TokenCreateApi(APIView):
     def post(self, request):
         data = self.TokenCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, **data.validated_data)
+        try:
+            user = authenticate(request._request, **data.validated_data)
+        except AxesBackendPermissionDenied as exc:
+            raise LoginLockedOut("too many failed logins for this account from this address; "
+                                 f"try again in {settings.AXES_COOLOFF_TIME} or ask an administrator") from exc
         if user is None:
             from rest_framework.exceptions import AuthenticationFailed
 

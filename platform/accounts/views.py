@@ -26,7 +26,7 @@ def signup(request):
             user = user_create(username=form.cleaned_data["username"], email=form.cleaned_data["email"],
                                password=form.cleaned_data["password1"])
             audit_event_record(actor=user, action="account.created", target=user, data={"role": user.role})
-        login(request, user)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Welcome to Clearframe.")
         return redirect("accounts:account")
     return render(request, "accounts/signup.html", {"form": form})

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from config import health
+
 api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("studio.api_urls")),
@@ -10,6 +12,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
     path("", include("studio.urls")),
     path("accounts/", include("accounts.urls")),
     path("review/", include("review.urls")),

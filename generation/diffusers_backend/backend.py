@@ -45,14 +45,16 @@ def check_folder(folder: str | Path | None, family: Family) -> Path:
         raise BackendUnavailable(f"{family.name} weights folder {root} is incomplete: missing model_index.json")
     try:
         index = json.loads(index_path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BackendUnavailable(f"{index_path} is not readable JSON: {exc}") from exc
+    if not isinstance(index, dict):
+        raise BackendUnavailable(f"{index_path} is not a diffusers model index (a JSON object)")
     found = index.get("_class_name")
     if found != family.pipeline_class:
         raise BackendUnavailable(
             f"{root} holds a {found} pipeline, not the {family.pipeline_class} the {family.name} backend runs"
         )
-    listed = [k for k, v in index.items() if not k.startswith("_") and isinstance(v, list) and v[0] is not None]
+    listed = [k for k, v in index.items() if not k.startswith("_") and isinstance(v, list) and v and v[0] is not None]
     missing = []
     for part in dict.fromkeys([*family.components, *listed]):
         sub = root / part
@@ -110,6 +112,9 @@ def load_diffusers_backend(
         raise InvalidGenerationRequest("attention_backend has no effect on CogVideoX (it always uses PyTorch SDPA)")
     if step_cache and name != "wan":
         raise InvalidGenerationRequest(f"step_cache runs in Clearframe's Wan sampler; the {name} backend has none")
+    if fp8_matmuls and dtype != "bfloat16":
+        # Row-wise scaled float8 matmuls on the GPU return bfloat16 only.
+        raise InvalidGenerationRequest(f"fp8_matmuls needs dtype='bfloat16', got {dtype!r}")
     if cpu_offload and device == "cpu":
         raise InvalidGenerationRequest("cpu_offload moves models between the GPU and the CPU; it needs device='cuda'")
     root = check_folder(folder, family)

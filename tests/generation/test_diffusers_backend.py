@@ -189,6 +189,12 @@ def test_missing_folder_and_components_are_named(folders, tmp_path):
     with pytest.raises(BackendUnavailable, match=r"missing transformer/\*.safetensors \(weights\), vae/, tokenizer/"):
         load_diffusers_backend("wan", folder=broken)
 
+    (broken / "model_index.json").write_text("[1, 2]")
+    with pytest.raises(BackendUnavailable, match="not a diffusers model index"):
+        load_diffusers_backend("wan", folder=broken)
+    (broken / "model_index.json").write_text("{not json")
+    with pytest.raises(BackendUnavailable, match="not readable JSON"):
+        load_diffusers_backend("wan", folder=broken)
     (broken / "model_index.json").unlink()
     with pytest.raises(BackendUnavailable, match="missing model_index.json"):
         load_diffusers_backend("wan", folder=broken)
@@ -206,6 +212,8 @@ def test_bad_load_options(folders, monkeypatch):
         load_diffusers_backend("wan", folder=folders["wan"], dtype="int8")
     with pytest.raises(InvalidGenerationRequest, match="unknown default"):
         load_diffusers_backend("wan", folder=folders["wan"], sampler="euler")
+    with pytest.raises(InvalidGenerationRequest, match="fp8_matmuls needs dtype='bfloat16'"):
+        load_diffusers_backend("wan", folder=folders["wan"], dtype="float32", fp8_matmuls=True)
     with pytest.raises(InvalidGenerationRequest, match="needs device='cuda'"):
         load_diffusers_backend("wan", folder=folders["wan"], cpu_offload=True)
     with pytest.raises(InvalidGenerationRequest, match="hub"):
@@ -243,12 +251,15 @@ def test_compiled_transformer_gives_the_same_clip(folders, backends):
 )
 def test_approximate_options_stay_closer_than_another_seed(folders, backends, name, options):
     # FP8 matmuls and step caching change the output a little; far less than drawing other noise does.
-    fast = load(name, folders[name], **options)
+    # The float32 pipeline is the exact one; FP8 is used as it runs on a GPU, with the rest in bfloat16.
+    fast = load(name, folders[name], **options, **({"dtype": "bfloat16"} if options.get("fp8_matmuls") else {}))
     steps = 10  # long enough for the cache schedule to skip steps (5 full, then every other, 2 full at the end)
     exact = backends[name].generate(PROMPT, seed=8, steps=steps).frames.astype(int)
     approx = fast.generate(PROMPT, seed=8, steps=steps).frames.astype(int)
     other_seed = backends[name].generate(PROMPT, seed=9, steps=steps).frames.astype(int)
-    assert not np.array_equal(approx, exact)  # the option is really in effect
+    assert not np.array_equal(approx, exact)
+    if options.get("fp8_matmuls"):  # the option is really in effect
+        assert any(type(module).__name__ == "Float8Linear" for module in fast.pipe.transformer.modules())
     assert np.abs(approx - exact).mean() < 0.25 * np.abs(other_seed - exact).mean()
     assert all(fast.options[key] is value for key, value in options.items())
 

@@ -96,9 +96,10 @@ def float8_linear_class():
             scale = rows.abs().amax(dim=1, keepdim=True).float().clamp(min=1e-12) / FP8_MAX  # (tokens, 1)
             quantised = (rows.float() / scale).clamp(-FP8_MAX, FP8_MAX).to(torch.float8_e4m3fn)
             if self.scaled_mm or (self.scaled_mm is None and rows.is_cuda):
+                # Row-wise scaled float8 matmuls return bfloat16 only; a float32 caller gets it cast back.
                 out = torch._scaled_mm(
-                    quantised, self.weight_fp8.t(), scale_a=scale, scale_b=self.weight_scale, out_dtype=x.dtype
-                )
+                    quantised, self.weight_fp8.t(), scale_a=scale, scale_b=self.weight_scale, out_dtype=torch.bfloat16
+                ).to(x.dtype)
             else:
                 out = ((quantised.float() * scale) @ (self.weight_fp8.float() * self.weight_scale.t()).t()).to(x.dtype)
             if self.bias is not None:

@@ -230,8 +230,10 @@ class Bench:
             self.clip(model, batch_cfg=batch_cfg, steps=warmup, cache=cache)
         warm_seconds = time.perf_counter() - compile_start
         first = self.first_prediction(model, batch_cfg)
+        resident = 0
         if self.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.device)
+            resident = torch.cuda.memory_allocated(self.device)  # includes the other variants' models
         steps = steps or args.timed_steps or args.steps
         seconds, latents, full = self.clip(model, batch_cfg=batch_cfg, steps=steps, cache=cache, skip=skip)
         row: dict[str, Any] = {
@@ -242,7 +244,10 @@ class Bench:
             "s_per_clip": seconds if steps == args.steps else seconds / steps * args.steps,
             "clip_measured": steps == args.steps,
             "warmup_s": warm_seconds,
-            "peak_gib": torch.cuda.max_memory_allocated(self.device) / 2**30 if self.device.type == "cuda" else None,
+            # This variant's own weights plus the most its run added on top of what was resident.
+            "peak_gib": (model_bytes(model) + torch.cuda.max_memory_allocated(self.device) - resident) / 2**30
+            if self.device.type == "cuda"
+            else None,
             "finite": bool(torch.isfinite(latents).all()),
         }
         if not skip:
@@ -257,6 +262,12 @@ class Bench:
         self.results[name] = row
         report(row)
         return row
+
+
+def model_bytes(model: Any) -> int:
+    """Bytes of a model's parameters and buffers."""
+    tensors = [*model.parameters(), *model.buffers()]
+    return sum(t.numel() * t.element_size() for t in {id(t): t for t in tensors}.values())
 
 
 STARTED = time.perf_counter()

@@ -187,7 +187,8 @@ class StepCache:
                 if cache.skip and cache.residual is not None:
                     return hidden_states + cache.residual if self.last else hidden_states
                 if self.first:
-                    cache.entry = hidden_states
+                    # A copy: with CUDA graphs the first block's output buffer is reused by its next replay.
+                    cache.entry = hidden_states.clone()
                 out = self.block(hidden_states, *args, **kwargs)
                 if self.last:
                     cache.residual = out - cache.entry  # (B, tokens, dim)

@@ -170,6 +170,8 @@ class VideoReader:
             raise UnsupportedVideo("the file holds no video stream")
         self.stream = self.container.streams.video[0]
         ctx = self.stream.codec_context
+        if ctx is None:
+            raise CorruptVideo("the video stream has no decoder parameters: the file is damaged")
         w, h = ctx.width, ctx.height
         if not w or not h:
             raise CorruptVideo("the video stream declares no frame size")

@@ -1,5 +1,6 @@
 """Writes on the ledger, and the check of its hash chain."""
 
+import logging
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,8 @@ from config.errors import DomainError
 from review.events import audit_event_record
 
 from .models import LedgerEntry
+
+logger = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
 
@@ -163,6 +166,9 @@ def verify_upload(*, upload, user=None) -> Verification:
             raise UploadTooLarge(str(exc)) from exc
         except provenance.ProvenanceError as exc:
             raise UnreadableVideo(str(exc)) from exc
+        except Exception as exc:  # a decoder tripping over a hostile file is still the file's fault
+            logger.warning("inspecting an upload failed unexpectedly", exc_info=True)
+            raise UnreadableVideo(f"the file could not be read as a video ({type(exc).__name__})") from exc
 
     c2pa, watermark = inspection.c2pa, inspection.watermark
     by_watermark = LedgerEntry.objects.filter(payload=watermark.payload).first() if watermark.detected else None

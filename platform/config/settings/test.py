@@ -23,5 +23,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {**REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "1000/min",
-                               "user": "10000/min", "submit": "1000/min"},
+                               "user": "10000/min", "submit": "1000/min", "verify": "10000/min"},
 }

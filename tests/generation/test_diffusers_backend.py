@@ -402,3 +402,25 @@ def test_an_attention_backend_stays_on_its_own_model(folders, backends):
     assert _AttentionBackendRegistry._active_backend == default
     # LTX-Video masks its text attention: it still runs after the Wan model chose a flash kernel.
     assert backends["ltx-video"].generate(PROMPT, seed=1, steps=1).frames.shape[0] == SMALL["ltx-video"][0]
+
+
+def test_command_line_checks_folders_and_generates(folders, tmp_path, capsys):
+    from generation.diffusers_backend.__main__ import main
+
+    assert main(["check", "wan", str(folders["wan"])]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True
+    assert main(["check", "cogvideox", str(folders["wan"])]) == 1
+    refused = json.loads(capsys.readouterr().out)
+    assert refused == {"ok": False, "error": "BackendUnavailable", "message": refused["message"]}
+    assert "WanPipeline" in refused["message"]
+
+    out = tmp_path / "clip.npy"
+    argv = ["generate", "wan", str(folders["wan"]), PROMPT, "--out", str(out), "--dtype", "float32"]
+    argv += ["--steps", "2", "--frames", "5", "--height", "32", "--width", "48", "--seed", "3"]
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["shape"] == [5, 32, 48, 3] and result["metadata"]["seed"] == 3
+    frames = np.load(out)
+    assert frames.dtype == np.uint8 and frames.shape == (5, 32, 48, 3)
+    assert main([arg if arg != "5" else "6" for arg in argv]) == 1  # 6 frames: not 4k+1
+    assert "4k+1" in json.loads(capsys.readouterr().out)["message"]

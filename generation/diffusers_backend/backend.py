@@ -292,7 +292,9 @@ class DiffusersBackend:
             if self.name == "wan":
                 from generation.diffusers_backend.wan_sampler import sample_wan
 
-                video = sample_wan(self.pipe, on_step=on_step, **request)
+                # Batching the guidance pair doubles the activations; who offloads to save memory keeps two passes.
+                batch_cfg = not self.options["cpu_offload"]
+                video = sample_wan(self.pipe, on_step=on_step, batch_cfg=batch_cfg, **request)
             else:
                 video = self._run_pipeline(on_step, **request)
         frames = (np.clip(video, 0.0, 1.0) * 255.0).round().astype(np.uint8)

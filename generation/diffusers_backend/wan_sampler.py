@@ -1,8 +1,10 @@
 """Clearframe's Wan text-to-video sampling loop over a loaded diffusers WanPipeline.
 
 It follows WanPipeline.__call__ step for step (same prompt encoding, latents, scheduler, guidance formula and VAE
-decode) with two differences: the conditional and unconditional passes run as one batch of two, where the pipeline
-runs them one after the other, and a cancelled run stops before the VAE decode instead of decoding anyway.
+decode) with these differences: the conditional and unconditional passes run as one batch of two, where the pipeline
+runs them one after the other (batch_cfg=False restores that, for the memory it saves); a cancelled run stops before
+the VAE decode instead of decoding anyway; a transformer carrying a step cache skips its deep blocks on the cache's
+schedule.
 """
 
 from __future__ import annotations

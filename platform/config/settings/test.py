@@ -4,13 +4,13 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import DATABASES, REST_FRAMEWORK
+from .base import DATABASES, REST_FRAMEWORK, env
 
 DEBUG = False
 SECRET_KEY = "clearframe-test-key"  # noqa: S105
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = Path(tempfile.gettempdir()) / "clearframe-test" / "media"
+MEDIA_ROOT = Path(env("CLEARFRAME_MEDIA_ROOT", default=str(Path(tempfile.gettempdir()) / "clearframe-test" / "media")))
 STATIC_ROOT = Path(tempfile.gettempdir()) / "clearframe-test" / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {

@@ -50,3 +50,20 @@ def waiting_for_cancel(context: PipelineContext) -> PipelineResult:
         context.check_cancelled()
         time.sleep(0.05)
     raise PipelineError("the job was never cancelled")
+
+
+def sealed_then_stalling(context: PipelineContext) -> PipelineResult:
+    """Writes the sealed file where it will be published, then (on the first attempt) stalls before the
+    publishing transaction writes the ledger row: the window a SIGKILL must not turn into a lost or doubled job."""
+    from django.conf import settings
+
+    relative = f"videos/{context.job_id}.mp4"
+    path = Path(settings.MEDIA_ROOT) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"sealed on attempt {context.attempt}")
+    _log(f"sealed {context.job_id} {context.attempt} {os.getpid()}")
+    if context.attempt == 1:
+        time.sleep(60)
+    seal = Seal(payload=secrets.token_hex(8), manifest_id=f"urn:uuid:{context.job_id}-{context.attempt}",
+                sha256="0" * 64, fingerprint=[], manifest={})
+    return PipelineResult(media_path=relative, metadata={"pid": os.getpid()}, seal=seal)

@@ -28,12 +28,14 @@ def database_url() -> str:
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-def start_worker(worker_id: str, log: Path, *, sleep: float, batch: bool = False) -> subprocess.Popen:
+def start_worker(worker_id: str, log: Path, *, sleep: float, batch: bool = False,
+                 pipeline: str = "succeeding", media_root: Path | None = None) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": database_url(),
-        "CLEARFRAME_PIPELINE": "tests.platform.studio.pipelines.succeeding",
+        "CLEARFRAME_PIPELINE": f"tests.platform.studio.pipelines.{pipeline}",
+        **({"CLEARFRAME_MEDIA_ROOT": str(media_root)} if media_root else {}),
         "CLEARFRAME_TEST_PIPELINE_LOG": str(log),
         "CLEARFRAME_TEST_PIPELINE_SLEEP": str(sleep),
         "CLEARFRAME_JOB_LEASE_SECONDS": "2",
@@ -115,3 +117,36 @@ def test_two_workers_racing_on_50_jobs_run_each_exactly_once(creator, tmp_path, 
     assert states == {JobState.PUBLISHED: 50}
     assert set(GenerationJob.objects.values_list("attempts", flat=True)) == {1}
     assert AuditEvent.objects.filter(action="job.published").count() == 50
+
+
+def test_a_worker_killed_between_the_sealed_file_and_the_ledger_row_loses_and_doubles_nothing(
+        creator, tmp_path, settings):
+    from verification.models import LedgerEntry
+
+    log = tmp_path / "pipeline.log"
+    media = tmp_path / "media"
+    job = job_submit(user=creator, prompt="a yellow disc drifting")
+    first = start_worker("worker-a", log, sleep=0, pipeline="sealed_then_stalling", media_root=media)
+    try:
+        wait_for(lambda: any(p[0] == "sealed" for p in log_lines(log)), 90, "worker-a to write the sealed file")
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    job.refresh_from_db()
+    assert job.state == JobState.RUNNING and not LedgerEntry.objects.filter(job=job).exists()
+
+    second = start_worker("worker-b", log, sleep=0, pipeline="sealed_then_stalling", media_root=media)
+    try:
+        wait_for(lambda: GenerationJob.objects.get(pk=job.pk).state == JobState.PUBLISHED, 90,
+                 "worker-b to publish the re-queued job")
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=20)
+    job.refresh_from_db()
+    (entry,) = LedgerEntry.objects.filter(job=job)
+    assert entry.manifest_id.endswith("-2") and job.attempts == 2
+    assert (media / job.result["media_path"]).read_text() == "sealed on attempt 2"
+    assert list((media / "videos").iterdir()) == [media / job.result["media_path"]]
+    assert AuditEvent.objects.filter(action="job.published", target_id=str(job.pk)).count() == 1

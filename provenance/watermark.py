@@ -44,12 +44,13 @@ SMOOTH = 1.0
 COMBINE = True
 NORMALISE = True
 NORM_SIZE = 9
-NORM_FLOOR = 1.0
+NORM_FLOOR = 0.5
+NORM_POWER = 2.0
 BCH_T = 16  # corrects 16 wrong bits of the 188-bit codeword
 TARGET_PSNR_DB = 40.3  # mean-square strength of the mark in each frame (before 8-bit rounding)
 FALSE_POSITIVE_RATE = 1e-6  # per video
 CANDIDATE_OFFSETS = 8  # pilot peaks tried for decoding
-CHASE_BITS = 4
+CHASE_BITS = 8
 DEFAULT_KEY = b"clearframe watermark key v1"
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
@@ -204,8 +205,8 @@ def residual(frame: np.ndarray) -> np.ndarray:
 def residual_of_luma(y: np.ndarray) -> np.ndarray:
     r = highpass(y)
     if NORMALISE:
-        r = r / (ndimage.uniform_filter(np.abs(r), size=NORM_SIZE) + NORM_FLOOR)
-    limit = 3.0 * float(np.mean(np.abs(r))) + 1.0
+        r = r / (ndimage.uniform_filter(np.abs(r), size=NORM_SIZE) + NORM_FLOOR) ** NORM_POWER
+    limit = 3.0 * float(np.mean(np.abs(r))) + 1e-9
     return np.clip(r, -limit, limit)
 
 
@@ -235,12 +236,37 @@ class Detection:
         return decode_false_rate()
 
 
+@lru_cache(maxsize=2)
+def _pattern_spectra(key: bytes) -> np.ndarray:
+    """Conjugate spectra of the per-bit chip patterns (one per codeword bit, then the pilot)."""
+    layout = _layout(key)
+    ones = np.ones((CHIP, CHIP), dtype=np.float32)
+    tiles = np.zeros((CODE_BITS + 1, TILE, TILE), dtype=np.float32)
+    for bit in range(CODE_BITS):
+        tiles[bit] = np.kron(np.where(layout.bit_of_chip == bit, layout.signs, 0.0), ones)
+    tiles[CODE_BITS] = layout.pilot_tile
+    return np.conj(np.fft.rfft2(tiles)).astype(np.complex64)
+
+
 def find_offsets(acc: np.ndarray, key: bytes = DEFAULT_KEY, count: int = CANDIDATE_OFFSETS) -> list[tuple[int, int]]:
-    """The `count` circular offsets (dy, dx) at which the pilot correlates best with a folded tile."""
-    pilot = _layout(key).pilot_tile
-    corr = np.fft.irfft2(np.fft.rfft2(acc) * np.conj(np.fft.rfft2(pilot)), s=acc.shape)
-    best = np.argsort(corr, axis=None)[::-1][:count]
-    return [tuple(int(v) for v in np.unravel_index(int(i), corr.shape)) for i in best]
+    """The `count` best, mutually distinct circular offsets (dy, dx) of the tile in a folded accumulator.
+
+    Scores every offset by the energy of all codeword-bit correlations plus the signed pilot correlation, so
+    the search uses the whole mark rather than the pilot alone, on a whitened spectrum (phase correlation):
+    folded static content has strong low-frequency structure that would otherwise outscore the true peak.
+    """
+    spectrum = np.fft.rfft2(acc)
+    spectrum /= np.abs(spectrum) + 1e-9 * (np.abs(spectrum).max() + 1e-30)
+    corr = np.fft.irfft2(spectrum[None].astype(np.complex64) * _pattern_spectra(key), s=acc.shape)
+    score = (corr[:CODE_BITS] ** 2).sum(axis=0) + corr[CODE_BITS] * np.abs(corr[CODE_BITS])
+    offsets = []
+    for _ in range(count):
+        dy, dx = (int(v) for v in np.unravel_index(int(np.argmax(score)), score.shape))
+        offsets.append((dy, dx))
+        rows = np.arange(dy - 2, dy + 3) % score.shape[0]
+        cols = np.arange(dx - 2, dx + 3) % score.shape[1]
+        score[np.ix_(rows, cols)] = -np.inf  # suppress the peak's neighbours: next candidate is a different offset
+    return offsets
 
 
 def chip_sums(acc: np.ndarray, offset: tuple[int, int]) -> np.ndarray:

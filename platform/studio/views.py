@@ -1,13 +1,15 @@
-"""Studio pages: the home page, the creator's jobs with the submit form, one job, its video."""
+"""Studio pages: the home page, the creator's jobs with the prompt form, one job, its video."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from config.errors import DomainError
 
-from .models import TERMINAL_STATES
+from .forms import GenerationForm
+from .models import TERMINAL_STATES, JobState
 from .selectors import job_for_user, job_video_for_user, jobs_for_user
 from .services import job_submit
 
@@ -16,30 +18,80 @@ def home(request):
     return render(request, "studio/home.html")
 
 
+def _moderation_rows(verdict: dict) -> list[dict]:
+    """The verdict's categories, highest score first, for the score bars."""
+    categories = (verdict or {}).get("categories", {})
+    return [{"name": name, "score": score} for name, score in sorted(categories.items(), key=lambda kv: -kv[1])]
+
+
 @login_required
+@require_http_methods(["GET", "POST"])
 def job_list(request):
-    form = {"prompt": "", "negative_prompt": ""}
-    if request.method == "POST":
-        form = {"prompt": request.POST.get("prompt", ""), "negative_prompt": request.POST.get("negative_prompt", "")}
+    form = GenerationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
         try:
-            job = job_submit(user=request.user, prompt=form["prompt"], negative_prompt=form["negative_prompt"])
+            job = job_submit(user=request.user, prompt=form.cleaned_data["prompt"],
+                             negative_prompt=form.cleaned_data["negative_prompt"], params=form.params())
         except DomainError as exc:
-            messages.error(request, exc.message)
+            form.add_error(None, exc.message)
         else:
+            if job.state == JobState.REJECTED:
+                messages.error(request, "This prompt was blocked. The reasons are below; you may appeal once.")
             return redirect("studio:job", job_id=job.pk)
-    return render(request, "studio/jobs.html", {"jobs": jobs_for_user(user=request.user)[:50], "form": form},
+    jobs = jobs_for_user(user=request.user)[:50]
+    return render(request, "studio/jobs.html", {"jobs": jobs, "form": form,
+                                                "polling": any(job.state not in TERMINAL_STATES for job in jobs)},
                   status=400 if request.method == "POST" else 200)
 
 
 @login_required
-def job_detail(request, job_id):
+def job_list_progress(request):
+    """The rows of the jobs table alone, polled by the page while a job is still moving."""
+    jobs = jobs_for_user(user=request.user)[:50]
+    response = render(request, "studio/_job_rows.html", {"jobs": jobs})
+    if all(job.state in TERMINAL_STATES for job in jobs):
+        response["X-Poll-Done"] = "1"
+    return response
+
+
+def _job_context(request, job_id) -> dict:
     try:
         job = job_for_user(user=request.user, job_id=job_id)
     except DomainError as exc:
         raise Http404(str(exc)) from exc
-    appealable = job.state == "rejected" and not job.review_items.filter(kind="appeal").exists()
-    return render(request, "studio/job.html", {"job": job, "active": job.state not in TERMINAL_STATES,
-                                               "appealable": appealable})
+    return {"job": job, "active": job.state not in TERMINAL_STATES}
+
+
+@login_required
+def job_detail(request, job_id):
+    from verification.api import manifest_summary
+
+    context = _job_context(request, job_id)
+    job = context["job"]
+    appeal = job.review_items.filter(kind="appeal").first()
+    severe = any(str(r).startswith("severe:") for r in job.moderation.get("reasons", []))
+    entry = getattr(job, "ledger_entry", None) if job.state == JobState.PUBLISHED else None
+    context.update({
+        "appeal": appeal,
+        "appealable": job.state == JobState.REJECTED and appeal is None and not severe,
+        "severe": severe,
+        "blocked": job.moderation.get("decision") == "block",
+        "moderation_rows": _moderation_rows(job.moderation),
+        "entry": entry,
+        "credentials": manifest_summary(entry.manifest) if entry else None,
+        "model": (job.result or {}).get("metadata", {}).get("model"),
+    })
+    return render(request, "studio/job.html", context)
+
+
+@login_required
+def job_progress(request, job_id):
+    """The status panel of one job alone, polled by its page until the job reaches an end state."""
+    context = _job_context(request, job_id)
+    response = render(request, "studio/_job_status.html", context)
+    if not context["active"]:
+        response["X-Poll-Done"] = "1"
+    return response
 
 
 @login_required
@@ -54,7 +106,7 @@ def job_appeal(request, job_id):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Your appeal is in the review queue.")
+        messages.success(request, "Your appeal is in the review queue. A reviewer will look at the prompt again.")
     return redirect("studio:job", job_id=job_id)
 
 

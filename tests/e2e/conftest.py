@@ -1,0 +1,125 @@
+"""Browser tests: Debian's Chromium (headless, by its executable path) against pytest-django's live server,
+with the real prompt gate, the built-in generator, development signing keys and an in-process worker."""
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the tests still read and write the database here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CLEARFRAME_E2E_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}; install the chromium package (.ci/run does)")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "headless": True,
+            "args": ["--no-sandbox", "--disable-dev-shm-usage"]}
+
+
+@pytest.fixture(scope="session")
+def signing_keys(tmp_path_factory):
+    import provenance
+
+    folder = tmp_path_factory.mktemp("keys")
+    provenance.init_dev_keys(folder)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _real_pipeline(settings, signing_keys, tmp_path):
+    """The real prompt gate, development signing keys, private held clips."""
+    settings.CLEARFRAME = {
+        **settings.CLEARFRAME,
+        "PROMPT_MODERATOR": "studio.moderation.moderate_prompt",
+        "SIGNING": {"CERT_CHAIN": str(signing_keys / "signing-chain.pem"),
+                    "KEY": str(signing_keys / "signing-key.pem"),
+                    "TRUST_ANCHORS": str(signing_keys / "trust-anchors.pem")},
+        "HELD_CLIP_DIR": str(tmp_path / "held"),
+    }
+
+
+@pytest.fixture
+def page(page, live_server):
+    """Every page of a test starts at the live server, fails on a script error, and waits at most 20 s."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" and "Content Security" in msg.text
+            else None)
+    page.set_default_timeout(20_000)
+    yield page
+    assert not errors, f"script errors or CSP violations in the browser: {errors}"
+
+
+@pytest.fixture
+def screenshot(page, request):
+    """screenshot("name"): a full-page PNG under tests/e2e/screenshots/ named after the test."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+
+    def take(name: str = "") -> Path:
+        path = SCREENSHOTS / f"{request.node.name}{'-' + name if name else ''}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def log_in(page, live_server):
+    def log_in_as(user) -> None:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/accounts/")
+
+    return log_in_as
+
+
+class BackgroundWorker:
+    """The worker loop in batch mode on a thread: it runs every queued job, then stops."""
+
+    def __init__(self):
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True, name="e2e-worker")
+
+    def _run(self) -> None:
+        from django.core.management import call_command
+        from django.db import connections
+
+        try:
+            call_command("worker", batch=True, no_startup_delay=True)
+        except BaseException as exc:  # reported by join() in the test thread
+            self.error = exc
+        finally:
+            connections.close_all()
+
+    def start(self) -> "BackgroundWorker":
+        self.thread.start()
+        return self
+
+    def join(self, timeout: float = 300) -> None:
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), f"the worker did not finish within {timeout:.0f}s"
+        if self.error is not None:
+            raise self.error
+
+
+@pytest.fixture
+def worker():
+    started: list[BackgroundWorker] = []
+
+    def start() -> BackgroundWorker:
+        started.append(BackgroundWorker().start())
+        return started[-1]
+
+    yield start
+    for each in started:
+        each.thread.join(300)

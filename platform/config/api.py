@@ -57,3 +57,16 @@ def exception_handler(exc, context):
     if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and getattr(exc, "wait", None):
         response.data["error"]["retry_after_seconds"] = int(exc.wait)
     return response
+
+
+def paginated(item_serializer, name: str):
+    """The schema of a page of `item_serializer` as Pagination returns it (for views that paginate by hand)."""
+    from drf_spectacular.utils import inline_serializer
+    from rest_framework import serializers
+
+    return inline_serializer(name, {
+        "count": serializers.IntegerField(),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": item_serializer(many=True),
+    })

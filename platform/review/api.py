@@ -5,7 +5,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import Pagination
+from config.api import Pagination, paginated
 from config.serializers import StrictSerializer
 from studio.selectors import job_for_user
 
@@ -45,7 +45,7 @@ class ReviewItemSerializer(serializers.Serializer):
 
 class ReviewListApi(APIView):
     @extend_schema(
-        operation_id="reviews_list", responses=ReviewItemSerializer(many=True),
+        operation_id="reviews_list", responses=paginated(ReviewItemSerializer, "PaginatedReviewItemList"),
         parameters=[OpenApiParameter("kind", str, enum=ReviewKind.values, required=False),
                     OpenApiParameter("state", str, enum=ReviewState.values, required=False)],
     )

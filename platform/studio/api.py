@@ -5,7 +5,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import Pagination
+from config.api import Pagination, paginated
 from config.serializers import StrictSerializer
 
 from .models import JobState
@@ -73,7 +73,7 @@ class GenerationListCreateApi(APIView):
         return Response(GenerationSerializer(job).data, status=201)
 
     @extend_schema(
-        responses=GenerationSerializer(many=True), operation_id="generations_list",
+        responses=paginated(GenerationSerializer, "PaginatedGenerationList"), operation_id="generations_list",
         parameters=[OpenApiParameter("state", str, enum=JobState.values, required=False)],
     )
     def get(self, request):

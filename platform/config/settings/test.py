@@ -1,5 +1,6 @@
 """pytest: SQLite unless DATABASE_URL names another database (CI also runs on PostgreSQL)."""
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -19,7 +20,9 @@ STORAGES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so that worker subprocesses in the tests share the database.
-    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / "clearframe-test.sqlite3")}
+    # One file per test run, so that two runs on one machine never share it.
+    _name = f"clearframe-test-{os.getpid()}.sqlite3"
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / _name)}
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {**REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "1000/min",

@@ -145,6 +145,14 @@ def _generate(context: PipelineContext):
         raise PipelineCancelled(str(exc)) from exc
     except generation.GenerationError as exc:
         raise PipelineError(f"generation failed: {exc}") from exc
+    except MemoryError as exc:
+        raise PipelineError("the generator ran out of memory; try fewer frames or a smaller size, or enable "
+                            "CPU offload for this model") from exc
+    except RuntimeError as exc:  # torch.OutOfMemoryError is a RuntimeError
+        if type(exc).__name__ != "OutOfMemoryError" and "out of memory" not in str(exc).lower():
+            raise
+        raise PipelineError("the generator ran out of GPU memory; try fewer frames or a smaller size, or enable "
+                            "CPU offload for this model") from exc
     return str(clip.metadata.get("model") or backend.name), clip
 
 
@@ -208,6 +216,9 @@ def seal_clip(*, job_id: str, prompt: str, params: dict, model: str, frames: np.
         os.replace(scratch, final)
     except provenance.ProvenanceError as exc:
         raise PipelineError(f"sealing failed: {exc}; nothing was published") from exc
+    except OSError as exc:  # the disk filled up, the media folder is not writable...
+        raise PipelineError(f"could not write the sealed video ({exc.strerror or exc}); nothing was published; "
+                            f"check the space and permissions of {final.parent}") from exc
     finally:
         Path(scratch).unlink(missing_ok=True)
     return relative, Seal(payload=sealed.payload, manifest_id=sealed.manifest_id, sha256=sealed.sha256,

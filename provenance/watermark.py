@@ -1,19 +1,25 @@
-"""Spread-spectrum video watermark: a keyed, periodic luma pattern carrying a BCH-coded payload.
+"""Spread-spectrum video watermark: a keyed, periodic luma pattern carrying a BCH-coded 64-bit payload.
 
-Layout. A square tile of `TILE_CHIPS` x `TILE_CHIPS` chips, each `CHIP` x `CHIP` pixels, repeats over the
-whole frame from its top-left corner and in every frame. A keyed permutation gives a quarter of the chips to
-a pilot (fixed signs, used to find the tile's position and to decide detection) and the rest, round robin, to
-the 128 bits of the BCH(t=8) codeword of the 64-bit payload; every chip carries a keyed +/-1 sign. The
-pattern is smoothed, scaled by a texture mask (more in busy areas, less in flat ones) and added to the luma
-(the same delta on R, G and B leaves chroma unchanged) at a fixed mean-square strength per frame.
+Layout. A tile of TILE_CHIPS x TILE_CHIPS chips of CHIP x CHIP pixels repeats over every frame from its
+top-left corner. A keyed permutation gives 1/8 of the chips to a pilot (all +1) and the rest, round robin, to
+the 188 bits of the BCH(255, t=16) codeword of the payload; every chip also carries a keyed +/-1 sign. The
+slightly smoothed pattern is scaled by an SSIM-derived mask (sqrt(local variance + C2) to a power) and added to
+the luma (the same delta on R, G and B leaves chroma alone), as strong as the frame's PSNR budget allows but
+never beyond an SSIM bound in any window.
 
-Detection. Each frame's luma is high-passed (the host image is the noise of the correlation), clipped
-against outliers and folded onto one tile; frames add up, so evidence integrates over time. A circular
-cross-correlation with the pilot finds the tile's offset (crops move it), then chip sums give the pilot
-statistic z = sum(s_k x_k) / sqrt(sum x_k^2) and soft bits for BCH decoding. For content that carries no
-mark the pilot signs are independent of x, so P(z >= t) <= exp(-t^2/2) (Hoeffding, Rademacher sums); with
-a union bound over the searched offsets, `detection_threshold` picks t for a false-positive rate of 1e-6
-per video, and detection also requires the BCH codeword to decode.
+Detection. Each frame's luma is high-passed, divided by the square of its local activity (inverse-variance
+weighting: flat areas hide little host noise, busy ones much), clipped against outliers and folded onto one
+tile. The tile's offset (crops move it) is found by whitened correlation with all bit patterns and the pilot;
+at each of a few distinct candidate offsets, frames are combined weighted by their own pilot correlation
+(re-encoding leaves most of the mark in intra frames) and chip sums give soft bits for BCH decoding with a
+small Chase search. The mark is detected when a codeword decodes.
+
+False positives. Without our mark the keyed chip signs make each hard bit a fair coin independent of the
+others (the candidates and frame weights come from the pilot chips, disjoint from the data chips), so one BCH
+attempt succeeds with probability 2^64 * V(188, 16) / 2^188; `decode_false_rate` multiplies it by the number
+of attempts (candidates x Chase patterns): about 6e-12 per video, far below the 1e-6 target. The pilot
+statistic z = sum(s_k x_k) / sqrt(sum x_k^2) is sub-Gaussian (P(z >= t) <= exp(-t^2/2), Hoeffding) on
+unmarked content and is reported, per second too, as evidence of how much of the mark is present.
 """
 
 from __future__ import annotations
@@ -34,23 +40,20 @@ PAYLOAD_BITS = 64
 CHIP = 4  # pixels per chip side
 TILE_CHIPS = 32  # chips per tile side
 TILE = CHIP * TILE_CHIPS  # pixels per tile side
-PILOT_SHARE = 0.125
-SSIM_C2 = (0.03 * 255) ** 2
-MASK_POWER = 0.5
-SSIM_K = 0.2  # mark amplitude / sqrt(var + C2): keeps each window's SSIM near 1 / (1 + k^2)
-HIGHPASS_SIZE = 5
-HIGHPASS = "mean"
-SMOOTH = 1.0
-COMBINE = True
-NORMALISE = True
-NORM_SIZE = 9
-NORM_FLOOR = 0.5
-NORM_POWER = 2.0
-BCH_T = 16  # corrects 16 wrong bits of the 188-bit codeword
+PILOT_SHARE = 0.125  # share of the chips that carry the pilot
+SMOOTH = 1.0  # Gaussian sigma (pixels) that softens chip edges
+SSIM_C2 = (0.03 * 255) ** 2  # the C2 constant of SSIM for 8-bit images
+MASK_POWER = 0.5  # mask = (local variance + C2) ** (MASK_POWER / 2)
+SSIM_K = 0.2  # mark amplitude <= SSIM_K * sqrt(var + C2) in flat areas: their SSIM stays near 1 / (1 + k^2)
 TARGET_PSNR_DB = 40.3  # mean-square strength of the mark in each frame (before 8-bit rounding)
+HIGHPASS_SIZE = 5  # box filter whose output is subtracted from the luma at detection
+NORM_SIZE = 9  # window of the local activity estimate at detection
+NORM_FLOOR = 0.5  # keeps flat, noiseless areas from dividing by zero
+NORM_POWER = 2.0  # residual / activity ** 2: inverse-variance weighting
+BCH_T = 16  # corrects 16 wrong bits of the 188-bit codeword
 FALSE_POSITIVE_RATE = 1e-6  # per video
-CANDIDATE_OFFSETS = 8  # pilot peaks tried for decoding
-CHASE_BITS = 8
+CANDIDATE_OFFSETS = 8  # distinct tile offsets tried for decoding
+CHASE_BITS = 8  # least reliable bits flipped in every combination when plain BCH decoding fails
 DEFAULT_KEY = b"clearframe watermark key v1"
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
@@ -67,7 +70,7 @@ def _bits(data: bytes, n: int) -> np.ndarray:
 
 
 def encode_payload(payload: bytes) -> np.ndarray:
-    """64-bit payload -> 128 codeword bits (payload then BCH parity), as 0/1 uint8."""
+    """64-bit payload -> 188 codeword bits (payload then BCH parity), as 0/1 uint8."""
     if len(payload) * 8 != PAYLOAD_BITS:
         raise PayloadError(f"the payload must be {PAYLOAD_BITS // 8} bytes, got {len(payload)}")
     bch = _bch()
@@ -192,8 +195,6 @@ def embed(frames: np.ndarray, payload: bytes, *, key: bytes = DEFAULT_KEY,
 
 def highpass(y: np.ndarray) -> np.ndarray:
     """Luma minus its local mean: removes most of the host image, keeps the chip-scale pattern."""
-    if HIGHPASS == "median":
-        return y - ndimage.median_filter(y, size=3)
     return y - ndimage.uniform_filter(y, size=HIGHPASS_SIZE)
 
 
@@ -204,8 +205,7 @@ def residual(frame: np.ndarray) -> np.ndarray:
 
 def residual_of_luma(y: np.ndarray) -> np.ndarray:
     r = highpass(y)
-    if NORMALISE:
-        r = r / (ndimage.uniform_filter(np.abs(r), size=NORM_SIZE) + NORM_FLOOR) ** NORM_POWER
+    r = r / (ndimage.uniform_filter(np.abs(r), size=NORM_SIZE) + NORM_FLOOR) ** NORM_POWER
     limit = 3.0 * float(np.mean(np.abs(r))) + 1e-9
     return np.clip(r, -limit, limit)
 
@@ -327,7 +327,7 @@ def detect_tiles(tiles: np.ndarray, key: bytes = DEFAULT_KEY, offset: tuple[int,
     offsets = [offset] if offset is not None else find_offsets(total, key)
     first = None
     for candidate in offsets:
-        if COMBINE and len(tiles) > 1:
+        if len(tiles) > 1:
             w = _frame_weights(tiles, candidate, key)
             acc = np.tensordot(w, tiles, axes=1) if w.sum() > 0 else total
         else:

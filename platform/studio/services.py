@@ -4,7 +4,7 @@ import logging
 import threading
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -216,7 +216,14 @@ class _LeaseKeeper(threading.Thread):
         interval = max(0.2, settings.CLEARFRAME["JOB_LEASE"].total_seconds() / 3)
         try:
             while not self.stop.wait(interval):
-                if not job_heartbeat(job_id=self.job_id, worker_id=self.worker_id):
+                try:
+                    held = job_heartbeat(job_id=self.job_id, worker_id=self.worker_id)
+                except (OperationalError, InterfaceError):
+                    # The database is away: keep trying; if the lease runs out meanwhile, the reaper decides.
+                    logger.warning("heartbeat for job %s failed: database unavailable", self.job_id)
+                    close_old_connections()
+                    continue
+                if not held:
                     self.lost.set()
                     return
         finally:

@@ -2,9 +2,10 @@
 
 import logging
 import threading
+import time
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from studio.services import jobs_reap
@@ -31,7 +32,19 @@ class Command(DbWorkerCommand):
         stop = threading.Event()
         interval = settings.CLEARFRAME["REAPER_INTERVAL_SECONDS"]
         threading.Thread(target=_reap_forever, args=(stop, interval), daemon=True, name="reaper").start()
+        backoff = 1.0
         try:
-            super().handle(*args, **options)
+            while True:
+                try:
+                    super().handle(*args, **options)
+                    return
+                except (OperationalError, InterfaceError) as exc:
+                    # The database went away (a restart, a failover): wait for it and carry on. A job that was
+                    # running keeps no lease meanwhile; the reaper re-queues it once the database is back.
+                    logger.error("database unavailable (%s); retrying in %.0f s", exc, backoff)
+                    close_old_connections()
+                    connections.close_all()
+                    time.sleep(backoff)
+                    backoff = min(backoff * 2, 30.0)
         finally:
             stop.set()

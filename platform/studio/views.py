@@ -18,6 +18,18 @@ def home(request):
     return render(request, "studio/home.html")
 
 
+def _generator(claim_generator) -> str:
+    """The claim generator in words: "Clearframe 0.1.0" from the C2PA claim_generator_info list or a string."""
+    entries = claim_generator if isinstance(claim_generator, list) else [claim_generator]
+    names = []
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get("name"):
+            names.append(" ".join(str(entry[k]) for k in ("name", "version") if entry.get(k)))
+        elif isinstance(entry, str) and entry:
+            names.append(entry)
+    return ", ".join(names)
+
+
 def _moderation_rows(verdict: dict) -> list[dict]:
     """The verdict's categories, highest score first, for the score bars."""
     categories = (verdict or {}).get("categories", {})
@@ -71,6 +83,7 @@ def job_detail(request, job_id):
     appeal = job.review_items.filter(kind="appeal").first()
     severe = any(str(r).startswith("severe:") for r in job.moderation.get("reasons", []))
     entry = getattr(job, "ledger_entry", None) if job.state == JobState.PUBLISHED else None
+    credentials = manifest_summary(entry.manifest) if entry else None
     context.update({
         "appeal": appeal,
         "appealable": job.state == JobState.REJECTED and appeal is None and not severe,
@@ -78,7 +91,8 @@ def job_detail(request, job_id):
         "blocked": job.moderation.get("decision") == "block",
         "moderation_rows": _moderation_rows(job.moderation),
         "entry": entry,
-        "credentials": manifest_summary(entry.manifest) if entry else None,
+        "credentials": credentials,
+        "generator": _generator(credentials["claim_generator"]) if credentials else "",
         "model": (job.result or {}).get("metadata", {}).get("model"),
     })
     return render(request, "studio/job.html", context)

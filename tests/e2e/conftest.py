@@ -84,18 +84,20 @@ def log_in(page, live_server):
 
 
 class BackgroundWorker:
-    """The worker loop in batch mode on a thread: it runs every queued job, then stops."""
+    """The loop `manage.py worker --batch` runs, on a thread (it cannot install signal handlers off the main
+    thread, so the loop is started without them): it runs every queued job, then stops."""
 
     def __init__(self):
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, daemon=True, name="e2e-worker")
 
     def _run(self) -> None:
-        from django.core.management import call_command
         from django.db import connections
+        from django_tasks_db.management.commands.db_worker import Worker
 
         try:
-            call_command("worker", batch=True, no_startup_delay=True)
+            Worker(queue_names=["default"], interval=0.2, batch=True, backend_name="default", startup_delay=False,
+                   max_tasks=None, worker_id="e2e-worker", excluded_queue_names=[]).run()
         except BaseException as exc:  # reported by join() in the test thread
             self.error = exc
         finally:
@@ -104,6 +106,9 @@ class BackgroundWorker:
     def start(self) -> "BackgroundWorker":
         self.thread.start()
         return self
+
+    def alive(self) -> bool:
+        return self.thread.is_alive()
 
     def join(self, timeout: float = 300) -> None:
         self.thread.join(timeout)

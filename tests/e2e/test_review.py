@@ -1,0 +1,76 @@
+"""A reviewer in the browser: approve a prompt in review with the keyboard; a hostile prompt is shown inert."""
+
+import pytest
+from playwright.sync_api import expect
+
+from review.models import AuditEvent, ReviewItem, ReviewState
+from studio.models import JobState
+from studio.services import job_submit
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# The real prompt gate sends footage that passes for news of a real event to a person (deception).
+FAKE_NEWS = "a realistic news report of the president announcing war"
+
+
+def in_review(user, prompt: str):
+    job = job_submit(user=user, prompt=prompt, params={"steps": 4, "seed": 3})
+    assert job.state == JobState.IN_REVIEW, f"the prompt gate decided {job.moderation} for {prompt!r}"
+    return job
+
+
+def test_reviewer_approves_a_prompt_in_review_with_the_keyboard(page, live_server, make_user, log_in, screenshot):
+    creator, reviewer = make_user("creator", "ana"), make_user("reviewer", "rui")
+    job = in_review(creator, FAKE_NEWS)
+    log_in(reviewer)
+    page.get_by_role("navigation").get_by_role("link", name="Review", exact=True).click()
+    item = page.locator("article.review-item")
+    expect(item).to_have_count(1)
+    expect(item.locator("blockquote.prompt")).to_have_text(FAKE_NEWS)
+    expect(item.locator("meter[aria-label='deception score']")).to_have_count(1)
+    expect(item.locator("ul.reasons")).to_contain_text("deception")
+    screenshot("queue")
+
+    page.keyboard.press("a")  # approve the current (first) item
+    expect(page.get_by_text(f"Prompt {ReviewItem.objects.get(job=job).pk} approved.")).to_be_visible()
+    expect(page.locator("article.review-item")).to_have_count(0)
+    job.refresh_from_db()
+    assert job.state == JobState.QUEUED
+    assert AuditEvent.objects.filter(action="review.prompt_approved", actor=reviewer).count() == 1
+
+    page.get_by_role("link", name="History of decisions").click()
+    row = page.locator("tbody tr").first
+    expect(row).to_contain_text(FAKE_NEWS)
+    expect(row.locator(".badge")).to_have_text("Approved")
+    expect(row).to_contain_text("rui")
+    screenshot("history")
+
+
+def test_a_prompt_with_markup_is_shown_inert_to_the_reviewer(page, live_server, make_user, log_in, screenshot):
+    creator, reviewer = make_user("creator", "mallory"), make_user("reviewer", "rita")
+    hostile = f"{FAKE_NEWS} <script>window.pwned = 1; document.title = 'pwned'</script><img src=x onerror=\"window.pwned = 2\">"
+    job = in_review(creator, hostile)
+    log_in(reviewer)
+    response = page.goto(f"{live_server.url}/review/")
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "object-src 'none'" in csp
+
+    prompt = page.locator("article.review-item blockquote.prompt")
+    expect(prompt).to_have_text(hostile)  # shown as text, character for character
+    assert prompt.locator("script, img").count() == 0
+    assert page.evaluate("() => window.pwned") is None
+    assert page.title() != "pwned"
+
+    # Rejecting needs a reason, and the reason is escaped too.
+    reason = page.get_by_label("Reason")
+    page.keyboard.press("r")
+    expect(reason).to_be_focused()
+    reason.fill("script injection attempt <b>bold</b>")
+    page.get_by_role("button", name="Reject").click()
+    expect(page.get_by_text("rejected.")).to_be_visible()
+    item = ReviewItem.objects.get(job=job)
+    assert item.state == ReviewState.REJECTED and item.reason == "script injection attempt <b>bold</b>"
+    page.get_by_role("link", name="History of decisions").click()
+    expect(page.locator("tbody tr").first).to_contain_text("<b>bold</b>")
+    assert page.evaluate("() => window.pwned") is None
+    screenshot()

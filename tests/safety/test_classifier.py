@@ -1,6 +1,7 @@
 """The learned layer: the plain-torch MiniLM encoder is the same model as transformers' BertModel, and the
 sentence vectors it makes behave like sentence vectors."""
 
+import numpy as np
 import torch
 
 from safety.classifier import prompt_classifier
@@ -47,3 +48,12 @@ def test_scores_cover_every_category_and_rank_harm_above_benign():
     assert all(0.0 <= s <= 1.0 for s in harmful.values())
     assert max(harmful.values()) > 0.5 > max(benign.values())
     assert harmful["violence"] > 0.5 > benign["violence"]
+
+
+def test_the_profanity_signal_matches_the_shipped_model():
+    from profanity_check import predict_prob
+
+    from safety.classifier import ProfanitySignal
+
+    texts = ["a red ball bouncing", "you stupid piece of shit", "une vidéo d'un chat", "fuck off and die", "x"]
+    assert np.allclose(ProfanitySignal().score(texts), predict_prob(texts), atol=1e-6)

@@ -2,8 +2,8 @@
 
 import math
 
-WIDTH, HEIGHT = 600, 180  # the viewBox of a column chart; the page scales it to the card
-LEFT, BOTTOM, TOP = 34, 22, 8
+WIDTH, HEIGHT = 380, 160  # the viewBox of a column chart; the page scales it to the card
+LEFT, BOTTOM, TOP = 30, 22, 8
 
 
 def _nice_max(value: float) -> int:

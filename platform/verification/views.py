@@ -1,5 +1,7 @@
 """The /verify page: the same service as POST /api/v1/verify, with a result card in plain words."""
 
+from datetime import datetime
+
 from django.shortcuts import render
 
 from config.errors import DomainError
@@ -46,7 +48,8 @@ def verify_page(request):
         else:
             payload = verification_payload(result, request.user)
             headline, explanation = HEADLINES[payload["verdict"]]
-            context.update({"result": payload, "headline": headline, "explanation": explanation,
+            sealed_at = datetime.fromisoformat(payload["created_at"]) if payload["created_at"] else None
+            context.update({"result": payload, "sealed_at": sealed_at, "headline": headline, "explanation": explanation,
                             "timeline": watermark_timeline(payload["watermark"].get("seconds"))})
     # The page's script uploads with progress and shows only the card; without script the whole page returns.
     template = ("verification/_verify_result.html" if request.headers.get("X-Requested-With") == "fetch"

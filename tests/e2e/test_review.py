@@ -48,7 +48,8 @@ def test_reviewer_approves_a_prompt_in_review_with_the_keyboard(page, live_serve
 
 def test_a_prompt_with_markup_is_shown_inert_to_the_reviewer(page, live_server, make_user, log_in, screenshot):
     creator, reviewer = make_user("creator", "mallory"), make_user("reviewer", "rita")
-    hostile = f"{FAKE_NEWS} <script>window.pwned = 1; document.title = 'pwned'</script><img src=x onerror=\"window.pwned = 2\">"
+    hostile = (f"{FAKE_NEWS} <script>window.pwned = 1; document.title = 'pwned'</script>"
+               "<img src=x onerror=\"window.pwned = 2\">")
     job = in_review(creator, hostile)
     log_in(reviewer)
     response = page.goto(f"{live_server.url}/review/")
@@ -60,6 +61,8 @@ def test_a_prompt_with_markup_is_shown_inert_to_the_reviewer(page, live_server, 
     assert prompt.locator("script, img").count() == 0
     assert page.evaluate("() => window.pwned") is None
     assert page.title() != "pwned"
+
+    screenshot("queue")
 
     # Rejecting needs a reason, and the reason is escaped too.
     reason = page.get_by_label("Reason")

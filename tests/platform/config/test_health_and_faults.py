@@ -76,3 +76,14 @@ def test_repeated_failed_logins_lock_the_account_out(api_client, creator, settin
                                                      "password": "correct horse battery"}, format="json")
     assert locked.status_code == 429
     assert "too many failed logins" in locked.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("path", ["/", "/verify", "/accounts/login/", "/api/v1/me", "/health/live"])
+def test_security_headers_on_pages_and_api(client, db, path):
+    response = client.get(path)
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    policy = response.get("Content-Security-Policy", "")
+    assert "default-src 'self'" in policy and "script-src" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]

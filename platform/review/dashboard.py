@@ -17,7 +17,7 @@ def _nice_max(value: float) -> int:
 def column_chart(labels: list[str], values: list[int | float]) -> dict:
     """One column per label (days), with a y axis of three gridlines."""
     top = _nice_max(max(values, default=0))
-    plot_w, plot_h = WIDTH - LEFT - 4, HEIGHT - BOTTOM - TOP
+    plot_w, plot_h = WIDTH - LEFT - 18, HEIGHT - BOTTOM - TOP
     slot = plot_w / max(1, len(values))
     columns = []
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):

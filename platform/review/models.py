@@ -74,8 +74,8 @@ class ReviewItem(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            # A job is in front of reviewers at most once per kind; an appeal is allowed once.
-            models.UniqueConstraint(fields=["job", "kind"], name="one_review_item_per_job_and_kind"),
+            # A job may be appealed once; prompts and clips can come back after an upheld appeal re-runs the job.
+            models.UniqueConstraint(fields=["job"], condition=models.Q(kind="appeal"), name="one_appeal_per_job"),
         ]
 
     def __str__(self) -> str:

@@ -117,3 +117,14 @@ def test_review_frames_are_for_reviewers_only(make_user, role, client):
     user = make_user(role)
     client.force_login(user)
     assert client.get("/review/items/1/frames/0").status_code in (302, 404)
+
+
+def test_a_rerun_job_can_be_held_again_but_appealed_only_once(creator):
+    from django.db import IntegrityError, transaction
+
+    job = GenerationJob.objects.create(user=creator, prompt="a bouncing ball", state=JobState.OUTPUT_REVIEW)
+    for _ in range(2):  # held, rejected, appealed, re-run and held again
+        ReviewItem.objects.create(kind=ReviewKind.OUTPUT, job=job)
+    ReviewItem.objects.create(kind=ReviewKind.APPEAL, job=job, message="please")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReviewItem.objects.create(kind=ReviewKind.APPEAL, job=job, message="again")

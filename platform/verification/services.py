@@ -183,7 +183,7 @@ def verify_upload(*, upload, user=None) -> Verification:
         reasons.append("no watermark, manifest or fingerprint of this platform was found")
         if c2pa.present:
             reasons.append(f"the file carries a C2PA manifest from another signer ({c2pa.signer or 'unknown'})")
-    elif (c2pa.present and c2pa.valid and by_manifest is not None and by_watermark is not None
+    elif (c2pa.present and c2pa.valid and c2pa.trusted and by_manifest is not None and by_watermark is not None
           and by_manifest.pk == by_watermark.pk):
         verdict = "authentic"
         reasons.append("valid manifest, and the watermark in the pixels matches its ledger record")
@@ -197,6 +197,8 @@ def verify_upload(*, upload, user=None) -> Verification:
             reasons.append("the C2PA manifest was removed")
         elif not c2pa.valid:
             reasons.append("the C2PA manifest does not validate: the file was changed after signing")
+        elif not c2pa.trusted:
+            reasons.append("the C2PA manifest is signed by a certificate this platform does not trust")
         elif by_manifest is None:
             reasons.append("the C2PA manifest is not one this platform recorded")
         elif by_watermark is None:

@@ -39,3 +39,7 @@ def test_roles_see_only_their_pages(page, live_server, make_user, log_in):
     expect(nav.get_by_role("link", name="Dashboard", exact=True)).to_have_count(0)
     assert page.goto(f"{live_server.url}/review/").status == 403
     assert page.goto(f"{live_server.url}/review/dashboard/").status == 403
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/accounts/login/")
+    expect(page.get_by_role("navigation").get_by_role("link", name="Log in")).to_be_visible()

@@ -77,3 +77,38 @@ def test_a_prompt_with_markup_is_shown_inert_to_the_reviewer(page, live_server, 
     expect(page.locator("tbody tr").first).to_contain_text("<b>bold</b>")
     assert page.evaluate("() => window.pwned") is None
     screenshot()
+
+
+def held_for_review(frames, fps):
+    """The real frame check's scores, with its decision forced to review so that a person must look."""
+    import safety
+
+    verdict = safety.moderate_frames(frames, fps).as_dict()
+    return {**verdict, "decision": "review", "reasons": ["frames: held for a person to look (forced by the test)"]}
+
+
+def test_reviewer_sees_the_sampled_frames_of_a_held_clip_and_approves_it(page, live_server, settings, make_user,
+                                                                         log_in, worker, screenshot):
+    settings.CLEARFRAME = {**settings.CLEARFRAME, "FRAME_MODERATOR": "tests.e2e.test_review.held_for_review"}
+    creator, reviewer = make_user("creator", "noor"), make_user("reviewer", "remy")
+    job = job_submit(user=creator, prompt="a white circle bounces on a dark background", params={"steps": 4, "seed": 5})
+    worker().join()
+    job.refresh_from_db()
+    assert job.state == JobState.OUTPUT_REVIEW, job.failure_reason
+
+    log_in(reviewer)
+    page.goto(f"{live_server.url}/review/")
+    item = page.locator("article.review-item")
+    expect(item.locator(".badge")).to_have_text("Generated clip")
+    frames = item.locator(".frames img")
+    assert frames.count() >= 1
+    page.wait_for_function("() => [...document.querySelectorAll('.frames img')]"
+                           ".every(img => img.complete && img.naturalWidth > 0)")
+    expect(item.locator("ul.reasons")).to_contain_text("held for a person to look")
+    screenshot("held")
+
+    item.get_by_role("button", name="Approve").click()
+    expect(page.get_by_text("approved.")).to_be_visible()
+    worker().join()
+    job.refresh_from_db()
+    assert job.state == JobState.PUBLISHED, job.failure_reason

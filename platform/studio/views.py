@@ -6,6 +6,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from accounts.selectors import quota_left
 from config.errors import DomainError
 
 from .forms import GenerationForm
@@ -51,7 +52,7 @@ def job_list(request):
                 messages.error(request, "This prompt was blocked. The reasons are below; you may appeal once.")
             return redirect("studio:job", job_id=job.pk)
     jobs = jobs_for_user(user=request.user)[:50]
-    return render(request, "studio/jobs.html", {"jobs": jobs, "form": form,
+    return render(request, "studio/jobs.html", {"jobs": jobs, "form": form, "quota_left": quota_left(request.user),
                                                 "polling": any(job.state not in TERMINAL_STATES for job in jobs)},
                   status=400 if request.method == "POST" else 200)
 

@@ -14,6 +14,8 @@ def test_pages_fit_a_phone_screen_and_the_account_page_makes_a_token(page, live_
     for path in ("/", "/verify", "/accounts/login/", "/accounts/signup/"):
         page.goto(f"{live_server.url}{path}")
         assert page.evaluate(FITS), f"{path} scrolls sideways on a phone"
+        if path == "/":
+            screenshot("home")
 
     log_in(make_user("admin", "ada"))
     page.get_by_role("button", name="Create a token").click()
@@ -39,6 +41,8 @@ def test_roles_see_only_their_pages(page, live_server, make_user, log_in):
     expect(nav.get_by_role("link", name="Dashboard", exact=True)).to_have_count(0)
     assert page.goto(f"{live_server.url}/review/").status == 403
     assert page.goto(f"{live_server.url}/review/dashboard/").status == 403
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    expect(page.get_by_text("your role does not allow this")).to_be_visible()
     page.goto(f"{live_server.url}/")
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/accounts/login/")

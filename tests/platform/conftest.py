@@ -34,3 +34,11 @@ def clearframe_settings(settings):
         settings.CLEARFRAME = {**settings.CLEARFRAME, **values}
 
     return change
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    """Throttle history lives in the cache; each test starts with none (user ids repeat between tests)."""
+    from django.core.cache import cache
+
+    cache.clear()

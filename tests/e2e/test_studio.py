@@ -54,6 +54,8 @@ def test_creator_signs_up_generates_watches_progress_and_plays_the_clip(page, li
             break  # the expectations below wait for the page's last poll
         page.wait_for_timeout(250)
     running.join()
+    job.refresh_from_db()
+    assert job.state == JobState.PUBLISHED, job.failure_reason
     expect(page.locator("video.player")).to_be_visible()
     print("progress values the page showed:", sorted(seen))
     assert any(0 < value < 100 for value in seen), f"the bar never moved between 0 and 100: {sorted(seen)}"

@@ -26,8 +26,7 @@ def column_chart(labels: list[str], values: list[int | float]) -> dict:
                         "width": round(slot * 0.7, 2), "height": round(h, 2), "label": label, "value": value,
                         "label_x": round(LEFT + i * slot + slot / 2, 2),
                         "show_label": len(values) <= 8 or (len(values) - 1 - i) % 2 == 0})
-    grid = [{"y": round(TOP + plot_h - plot_h * f, 2), "value": round(top * f, 2) if top < 4 else round(top * f)}
-            for f in (0, 0.5, 1)]
+    grid = [{"y": round(TOP + plot_h - plot_h * f, 2), "value": f"{top * f:g}"} for f in (0, 0.5, 1)]
     return {"width": WIDTH, "height": HEIGHT, "columns": columns, "grid": grid, "baseline": TOP + plot_h,
             "label_y": HEIGHT - 6, "left": LEFT, "total": sum(values)}
 

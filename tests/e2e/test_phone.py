@@ -6,6 +6,17 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.django_db(transaction=True)
 
 FITS = "() => document.documentElement.scrollWidth <= window.innerWidth + 1"
+# Controls without a name a screen reader can announce, and the number of h1 headings.
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), textarea, select, button')]
+    .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.textContent.trim())
+    .map(el => el.outerHTML)"""
+H1S = "() => document.querySelectorAll('h1').length"
+
+
+def check_page(page, path: str) -> None:
+    assert page.evaluate(FITS), f"{path} scrolls sideways on a phone"
+    assert page.evaluate(UNLABELLED) == [], f"{path} has controls without a label"
+    assert page.evaluate(H1S) == 1, f"{path} should have one h1"
 
 
 def test_pages_fit_a_phone_screen_and_the_account_page_makes_a_token(page, live_server, make_user, log_in,
@@ -13,7 +24,7 @@ def test_pages_fit_a_phone_screen_and_the_account_page_makes_a_token(page, live_
     page.set_viewport_size({"width": 375, "height": 740})
     for path in ("/", "/verify", "/accounts/login/", "/accounts/signup/"):
         page.goto(f"{live_server.url}{path}")
-        assert page.evaluate(FITS), f"{path} scrolls sideways on a phone"
+        check_page(page, path)
         if path == "/":
             screenshot("home")
 
@@ -27,7 +38,7 @@ def test_pages_fit_a_phone_screen_and_the_account_page_makes_a_token(page, live_
     for path in ("/accounts/", "/studio/jobs/", "/review/", "/review/history/", "/review/dashboard/"):
         response = page.goto(f"{live_server.url}{path}")
         assert response.status == 200, path
-        assert page.evaluate(FITS), f"{path} scrolls sideways on a phone"
+        check_page(page, path)
     screenshot("dashboard")
     page.goto(f"{live_server.url}/studio/jobs/")
     screenshot("studio")

@@ -106,3 +106,20 @@ def test_blocked_prompt_shows_categories_and_reasons_and_can_be_appealed(page, l
     page.goto(f"{live_server.url}/accounts/")
     expect(page.locator("#strikes-h + p")).to_have_text("1")
     screenshot("appealed")
+
+
+def test_blocks_show_by_category_on_the_admin_dashboard(page, live_server, make_user, log_in, screenshot):
+    from studio.services import job_submit
+
+    creator = make_user("creator", "bo")
+    for prompt in ("a man beheading a hostage with a machete, blood everywhere",
+                   "a red ball moves right on a dark background"):
+        job_submit(user=creator, prompt=prompt, params={"steps": 4})
+    log_in(make_user("admin", "adm"))
+    page.get_by_role("navigation").get_by_role("link", name="Dashboard").click()
+    blocks = page.get_by_role("region", name="Blocks by category")
+    expect(blocks.locator("li").first).to_contain_text("violence")
+    expect(page.locator(".stat").nth(0)).to_contain_text("2")  # submissions
+    expect(page.locator(".stat").nth(1)).to_contain_text("1")  # blocked
+    expect(page.get_by_role("region", name="Job queue")).to_contain_text("Queued")
+    screenshot()

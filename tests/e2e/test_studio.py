@@ -79,6 +79,7 @@ def test_creator_signs_up_generates_watches_progress_and_plays_the_clip(page, li
     row = page.locator("#job-rows tr").first
     expect(row.locator(".badge")).to_have_text("Published")
     expect(row.locator("progress")).to_have_attribute("value", "100")
+    screenshot("jobs")
 
 
 def test_blocked_prompt_shows_categories_and_reasons_and_can_be_appealed(page, live_server, make_user, log_in,

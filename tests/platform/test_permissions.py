@@ -17,7 +17,7 @@ from studio.models import GenerationJob, JobState
 from verification.services import ledger_append
 
 ROLES = ["anonymous", "creator_a", "creator_b", "reviewer", "auditor", "admin", "suspended"]
-SECRET_PROMPT = "creator A's private prompt 7f3a"
+SECRET_PROMPT = "creator alpha private prompt 7f3a"  # no characters that HTML escaping would change
 
 
 @pytest.fixture
@@ -95,6 +95,14 @@ PAGES = [
                                               auditor=404, admin=404, suspended=404)),
     ("get", "/studio/jobs/{published}/video.mp4", dict(anonymous=302, creator_a=200, creator_b=404, reviewer=404,
                                                        auditor=200, admin=200, suspended=404)),
+    ("get", "/review/", dict(anonymous=302, creator_a=403, creator_b=403, reviewer=200, auditor=403, admin=200,
+                             suspended=403)),
+    ("get", "/review/history/", dict(anonymous=302, creator_a=403, creator_b=403, reviewer=200, auditor=403,
+                                     admin=200, suspended=403)),
+    ("get", "/review/dashboard/", dict(anonymous=302, creator_a=403, creator_b=403, reviewer=403, auditor=200,
+                                       admin=200, suspended=403)),
+    ("get", "/studio/jobs/{published}/progress", dict(anonymous=302, creator_a=200, creator_b=404, reviewer=404,
+                                                      auditor=404, admin=404, suspended=404)),
     ("get", "/accounts/", dict(anonymous=302, creator_a=200, creator_b=200, reviewer=200, auditor=200, admin=200,
                                suspended=200)),
     ("get", "/admin/", dict(anonymous=302, creator_a=302, creator_b=302, reviewer=302, auditor=302, admin=200,
@@ -107,7 +115,8 @@ def _fill(template: str, objects) -> str:
 
 
 def _leaks(response, role) -> bool:
-    if role == "creator_a" or role in ("reviewer", "admin") and "reviews" in response.request["PATH_INFO"]:
+    path = response.request["PATH_INFO"]
+    if role == "creator_a" or role in ("reviewer", "admin") and path.startswith(("/review/", "/api/v1/reviews")):
         return False  # the owner, and reviewers reading the queue, may see the prompt
     content = b"".join(response.streaming_content) if response.streaming else response.content
     return SECRET_PROMPT.encode() in content or b"alice" in content
@@ -134,3 +143,12 @@ def test_page_permissions(world, role, method, template, expected, client):
     response = _page(client, users.get(role)).get(_fill(template, objects))
     assert response.status_code == expected[role], (role, template)
     assert not _leaks(response, role), (role, template)
+
+
+def test_the_leak_check_sees_the_prompt_where_it_is_allowed(world, client):
+    """A positive control: the owner's job page and the reviewer's queue do show the prompt the check looks for."""
+    users, objects = world
+    client.force_login(users["creator_a"])
+    assert SECRET_PROMPT in client.get(f"/studio/jobs/{objects['published'].pk}/").content.decode()
+    client.force_login(users["reviewer"])
+    assert SECRET_PROMPT in client.get("/review/").content.decode()

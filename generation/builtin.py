@@ -16,7 +16,7 @@ from .types import CancelCheck, Clip, InvalidGenerationRequest, ProgressCallback
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "builtin"
 DEFAULT_STEPS = 25
-DEFAULT_GUIDANCE = 4.0
+DEFAULT_GUIDANCE = 2.0  # measured on held-out prompts: higher guidance broke objects into more fragments
 DEFAULT_SIZE = 256  # delivered height and width; the model works at its native 64x64 and is upsampled
 FPS = 8.0
 MAX_STEPS = 200

@@ -148,6 +148,7 @@ def report(rows, quality, c2pa_checks, unrelated, false_hits, null_z, *, clips, 
         met &= bool(ok)
         out(f"{name:26s} {_pct(row['exact']):>13s} {_pct(row['detected']):>9s} {np.mean(row['bits']):8.3f} "
             f"{np.mean(row['fp']):8.3f} {mean_psnr:6.2f} {mean_ssim:7.4f}  >= {target:.0%} {'met' if ok else 'MISSED'}")
+    null_z = null_z if len(null_z) else np.array([np.nan])
     out(f"\nfalse detections on {unmarked} unmarked clips (H.264, 128x128, 1 s): {false_hits} "
         f"{'(target 0: met)' if false_hits == 0 else '(target 0: MISSED)'}; pilot z on them: mean "
         f"{null_z.mean():.2f}, sd {null_z.std():.2f}, max {null_z.max():.2f}; bound per video "

@@ -101,6 +101,10 @@ def decode_codeword(soft: np.ndarray, chase_bits: int = CHASE_BITS) -> tuple[byt
             continue
         bch.correct(data, ecc)
         corrected = np.concatenate([_bits(bytes(data), PAYLOAD_BITS), _bits(bytes(ecc), bch.ecc_bits)])
+        # Accept only a true codeword within t of the trial word: decoders of shortened BCH codes can
+        # report success for words beyond their radius.
+        if np.count_nonzero(corrected != trial) > BCH_T or not np.array_equal(corrected, encode_payload(bytes(data))):
+            continue
         return bytes(data), int(np.count_nonzero(corrected != hard))
     return None, -1
 

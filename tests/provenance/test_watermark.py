@@ -77,3 +77,15 @@ def test_seconds_map_shows_the_marked_part(scene):
     assert result.detected and result.payload == PAYLOAD.hex()
     assert [s["detected"] for s in result.seconds] == [True, False]
     assert result.seconds[0]["z"] > wm.SECOND_THRESHOLD > result.seconds[1]["z"]
+
+
+def test_words_beyond_the_radius_never_decode_to_a_false_codeword():
+    """Every accepted decode is a true codeword within t of the word tried (no decoder miscorrection)."""
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        code = wm.encode_payload(rng.bytes(8))
+        received = code.copy()
+        received[rng.choice(wm.CODE_BITS, size=int(rng.integers(17, 40)), replace=False)] ^= 1
+        payload, _ = wm.decode_codeword(received.astype(float) * 2 - 1, chase_bits=0)
+        if payload is not None:
+            assert np.count_nonzero(wm.encode_payload(payload) != received) <= wm.BCH_T

@@ -8,7 +8,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SECRET_KEY", "ALLOWED_HOSTS"}}
+    # The browser tests allow sync database calls from async contexts in this process; production never does.
+    ignored = {"DATABASE_URL", "DJANGO_SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    base = {k: v for k, v in os.environ.items() if k not in ignored}
     return subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env={**base, **env},
                           capture_output=True, text=True, timeout=120)
 

@@ -20,6 +20,13 @@ attempt succeeds with probability 2^64 * V(188, 16) / 2^188; `decode_false_rate`
 of attempts (candidates x Chase patterns): about 6e-12 per video, far below the 1e-6 target. The pilot
 statistic z = sum(s_k x_k) / sqrt(sum x_k^2) is sub-Gaussian (P(z >= t) <= exp(-t^2/2), Hoeffding) on
 unmarked content and is reported, per second too, as evidence of how much of the mark is present.
+
+Measured limits (`python -m provenance evaluate`). Re-encoders predict most frames from a few intra frames;
+a mark fixed to the screen does not survive that prediction where the content moves, so after re-encoding
+nearly all the evidence comes from intra frames. Per intra frame the capacity grows with the pixel count: at
+480x832 the payload survives every attack of the suite except heavy compression (CRF 28: 95%, CRF 35: 80%
+of clips); at 256x256, 80-95% of clips under most attacks and 39% at CRF 35. Frames smaller than a tile
+(128x128) or fully flat carry too little to decode.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 import contextlib
 import re
+import time
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
@@ -15,7 +16,28 @@ from .conftest import PASSWORD
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_creator_signs_up_generates_watches_progress_and_plays_the_clip(page, live_server, worker, screenshot):
+class PacedBackend:
+    """The real built-in generator, paced so that a browser polling every two seconds sees the bar move: a warm
+    model finishes four steps in well under a second."""
+
+    def __init__(self, backend, seconds_per_step: float):
+        self.backend, self.seconds_per_step, self.name = backend, seconds_per_step, backend.name
+
+    def generate(self, prompt, *, progress=None, **options):
+        def paced(step, total):
+            time.sleep(self.seconds_per_step)
+            if progress is not None:
+                progress(step, total)
+
+        return self.backend.generate(prompt, progress=paced, **options)
+
+
+def test_creator_signs_up_generates_watches_progress_and_plays_the_clip(page, live_server, worker, screenshot,
+                                                                        monkeypatch):
+    from studio import pipeline
+
+    real = pipeline.generation_backend
+    monkeypatch.setattr(pipeline, "generation_backend", lambda: PacedBackend(real(), seconds_per_step=1.0))
     page.goto(f"{live_server.url}/accounts/signup/")
     page.get_by_label("Username").fill("maya")
     page.get_by_label("Email").fill("maya@example.test")

@@ -61,6 +61,10 @@ def load_backend(name: str = "builtin", **options) -> Backend:
     if name in DIFFUSERS_BACKENDS:
         from .diffusers_backend import load_diffusers_backend
 
+        if not options.get("folder"):
+            raise BackendUnavailable(f"the {name} backend runs from a local weights folder in diffusers layout; "
+                                     "name it with the folder option (CLEARFRAME_GENERATION_FOLDER on the platform)")
+
         return load_diffusers_backend(name, **options)
     raise InvalidGenerationRequest(f"unknown backend {name!r}; known backends: {', '.join(KNOWN_BACKENDS)}")
 

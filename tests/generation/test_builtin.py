@@ -118,3 +118,10 @@ def test_shipped_weights_generate_a_default_clip():
     clip = generation.generate("a big red ball moves right on a dark background", seed=0, steps=4)
     assert clip.frames.shape == (16, 256, 256, 3) and clip.fps >= 8
     assert clip.metadata["weights"].endswith("builtin")
+
+
+def test_a_diffusers_backend_without_a_folder_is_a_clear_error():
+    import generation
+
+    with pytest.raises(generation.BackendUnavailable, match="local weights folder"):
+        generation.load_backend("wan")

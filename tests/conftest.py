@@ -75,3 +75,26 @@ def _media_root(request, tmp_path):
     if "settings" in request.fixturenames or request.node.get_closest_marker("django_db"):
         settings = request.getfixturevalue("settings")
         settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(scope="session")
+def signing_keys(tmp_path_factory):
+    """Development signing credentials (a private root CA and a leaf), made once per test run."""
+    import provenance
+
+    folder = tmp_path_factory.mktemp("keys")
+    provenance.init_dev_keys(folder)
+    return folder
+
+
+@pytest.fixture
+def real_pipeline(settings, signing_keys, tmp_path):
+    """The real prompt gate (not the platform tests' double), development signing keys, private held clips."""
+    settings.CLEARFRAME = {
+        **settings.CLEARFRAME,
+        "PROMPT_MODERATOR": "studio.moderation.moderate_prompt",
+        "SIGNING": {"CERT_CHAIN": str(signing_keys / "signing-chain.pem"),
+                    "KEY": str(signing_keys / "signing-key.pem"),
+                    "TRUST_ANCHORS": str(signing_keys / "trust-anchors.pem")},
+        "HELD_CLIP_DIR": str(tmp_path / "held"),
+    }

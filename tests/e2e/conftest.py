@@ -24,26 +24,9 @@ def browser_type_launch_args(browser_type_launch_args):
             "args": ["--no-sandbox", "--disable-dev-shm-usage"]}
 
 
-@pytest.fixture(scope="session")
-def signing_keys(tmp_path_factory):
-    import provenance
-
-    folder = tmp_path_factory.mktemp("keys")
-    provenance.init_dev_keys(folder)
-    return folder
-
-
 @pytest.fixture(autouse=True)
-def _real_pipeline(settings, signing_keys, tmp_path):
-    """The real prompt gate, development signing keys, private held clips."""
-    settings.CLEARFRAME = {
-        **settings.CLEARFRAME,
-        "PROMPT_MODERATOR": "studio.moderation.moderate_prompt",
-        "SIGNING": {"CERT_CHAIN": str(signing_keys / "signing-chain.pem"),
-                    "KEY": str(signing_keys / "signing-key.pem"),
-                    "TRUST_ANCHORS": str(signing_keys / "trust-anchors.pem")},
-        "HELD_CLIP_DIR": str(tmp_path / "held"),
-    }
+def _real_pipeline(real_pipeline):
+    """Every browser test runs the real gate and seals with development keys (tests/conftest.py)."""
 
 
 @pytest.fixture

@@ -20,24 +20,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 FAST = {"steps": 4, "seed": 7}  # a few denoising steps: the test checks the trust path, not the picture
 
 
-@pytest.fixture(scope="session")
-def signing_keys(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("keys")
-    provenance.init_dev_keys(folder)
-    return folder
-
-
 @pytest.fixture(autouse=True)
-def _real_pipeline(settings, signing_keys, tmp_path):
-    """The real prompt gate (not the platform tests' double), development signing keys, private held clips."""
-    settings.CLEARFRAME = {
-        **settings.CLEARFRAME,
-        "PROMPT_MODERATOR": "studio.moderation.moderate_prompt",
-        "SIGNING": {"CERT_CHAIN": str(signing_keys / "signing-chain.pem"),
-                    "KEY": str(signing_keys / "signing-key.pem"),
-                    "TRUST_ANCHORS": str(signing_keys / "trust-anchors.pem")},
-        "HELD_CLIP_DIR": str(tmp_path / "held"),
-    }
+def _real_pipeline(real_pipeline):
+    """The real prompt gate, development signing keys, private held clips (tests/conftest.py)."""
 
 
 def run_worker():

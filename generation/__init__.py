@@ -46,8 +46,16 @@ def _builtin(weights: str, device: str | None) -> Backend:
     return BuiltinBackend(weights, device=device)
 
 
+@functools.lru_cache(maxsize=2)
+def _diffusers(name: str, options: tuple) -> Backend:
+    from .diffusers_backend import load_diffusers_backend
+
+    return load_diffusers_backend(name, **dict(options))
+
+
 def load_backend(name: str = "builtin", **options) -> Backend:
-    """A backend by name: "builtin" (options weights: a folder, device) or wan, ltx-video, cogvideox (diffusers)."""
+    """A backend by name: "builtin" (options weights: a folder, device) or wan, ltx-video, cogvideox (diffusers).
+    Loaded once per process and set of options: a worker calls this for every job."""
     if name == "builtin":
         from .builtin import DEFAULT_WEIGHTS
 
@@ -59,13 +67,11 @@ def load_backend(name: str = "builtin", **options) -> Backend:
         weights = Path(options.get("weights") or DEFAULT_WEIGHTS).resolve()
         return _builtin(str(weights), options.get("device"))
     if name in DIFFUSERS_BACKENDS:
-        from .diffusers_backend import load_diffusers_backend
-
         if not options.get("folder"):
             raise BackendUnavailable(f"the {name} backend runs from a local weights folder in diffusers layout; "
                                      "name it with the folder option (CLEARFRAME_GENERATION_FOLDER on the platform)")
 
-        return load_diffusers_backend(name, **options)
+        return _diffusers(name, tuple(sorted(options.items())))
     raise InvalidGenerationRequest(f"unknown backend {name!r}; known backends: {', '.join(KNOWN_BACKENDS)}")
 
 

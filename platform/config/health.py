@@ -45,13 +45,11 @@ def _queue() -> dict:
 
 
 def _signing() -> dict:
-    try:
-        import provenance
+    from studio.pipeline import PipelineError, signing_credentials
 
-        signing = settings.CLEARFRAME["SIGNING"]
-        credentials = provenance.load_credentials(signing["CERT_CHAIN"], signing["KEY"], signing["TRUST_ANCHORS"])
-        credentials.check_valid()
-    except Exception as exc:
+    try:
+        credentials = signing_credentials()  # the same check a job makes before it seals
+    except PipelineError as exc:
         return {"ok": False, "error": str(exc)}
     expires = credentials.not_after.isoformat() if credentials.not_after else None
     return {"ok": True, "signer": credentials.signer, "expires": expires}

@@ -37,22 +37,13 @@ def job_video_for_user(*, user, job_id):
     from .models import JobState
 
     if has_permission(user, Permission.VIEW_AUDIT):
-        job = GenerationJob.objects.filter(pk=job_id).first() if _is_uuid(job_id) else None
+        job = GenerationJob.objects.filter(pk=job_id).first()
     else:
         job = job_for_user(user=user, job_id=job_id)
     if job is None or job.state != JobState.PUBLISHED or not job.result.get("media_path"):
         raise NotFound("no published video for this job")
     path = Path(settings.MEDIA_ROOT) / job.result["media_path"]
     if not path.is_file():
-        raise NotFound("the video file is missing; an operator has been told")
+        raise NotFound("the video file is missing from media storage; ask an operator")
     return job, path
 
-
-def _is_uuid(value) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True

@@ -14,6 +14,7 @@ from accounts.services import strike_record
 from config.errors import Conflict, DomainError
 from review.events import audit_event_record
 from review.models import ReviewKind
+from review.services import review_item_open
 
 from .models import CANCELLABLE_STATES, TRANSITIONS, GenerationJob, JobState
 from .moderation import InvalidPrompt, prompt_moderator
@@ -86,12 +87,6 @@ def job_submit(*, user, prompt: str, negative_prompt: str = "", params: dict | N
                            failure_reason="; ".join(verdict.reasons) or "blocked by the prompt policy")
             strike_record(user=user, reason="blocked prompt", categories=verdict.flagged_categories(), job=job)
     return job
-
-
-def review_item_open(**kwargs):
-    from review.services import review_item_open as open_item
-
-    return open_item(**kwargs)
 
 
 def job_approve_prompt(*, actor, job: GenerationJob) -> GenerationJob:
@@ -300,8 +295,6 @@ def _job_publish(job: GenerationJob, worker_id: str | None, result) -> str:
 
 def _job_hold(job: GenerationJob, worker_id: str, result) -> str:
     """The frame check did not allow the clip: a reviewer decides (review), or the job is rejected (block)."""
-    from review.models import ReviewItem, ReviewKind
-
     held = result.held
     with transaction.atomic():
         if held.decision == "review":
@@ -311,7 +304,7 @@ def _job_hold(job: GenerationJob, worker_id: str, result) -> str:
                      stage="output waiting for a reviewer", progress=0.85, lease_expires_at=None,
                      updated_at=timezone.now())
             if updated:
-                ReviewItem.objects.create(kind=ReviewKind.OUTPUT, job=job, verdict=held.verdict, frames=held.frames)
+                review_item_open(job=job, kind=ReviewKind.OUTPUT, verdict=held.verdict, frames=held.frames)
                 audit_event_record(actor=None, action="moderation.frames", target=job, data=held.verdict)
             return JobState.OUTPUT_REVIEW if updated else GenerationJob.objects.get(pk=job.pk).state
         updated = GenerationJob.objects.filter(pk=job.pk, worker_id=worker_id, state=JobState.RUNNING).update(

@@ -133,7 +133,8 @@ def _pct(values) -> str:
 
 def report(rows, quality, c2pa_checks, unrelated, false_hits, null_z, *, clips, unmarked, size, seconds, fps,
            out=print) -> bool:
-    out(f"\nWatermark {watermark.ALGORITHM}: {watermark.PAYLOAD_BITS}-bit payload, BCH t={watermark.BCH_T}, "
+    out(f"\nWatermark {watermark.ALGORITHM}: {watermark.PAYLOAD_BITS}-bit payload + CRC-{watermark.CRC_BITS}, "
+        f"rate-1/{watermark.RATE} K={watermark.CONSTRAINT_LENGTH} convolutional code, soft Viterbi, "
         f"{clips} clips of {size[0]}x{size[1]}, {seconds:g} s at {fps:g} fps (natural-image pans and zooms, "
         "procedural scenes)")
     mean_psnr, mean_ssim = float(np.mean(quality["psnr"])), float(np.mean(quality["ssim"]))

@@ -1,25 +1,29 @@
-"""Spread-spectrum video watermark: a keyed, periodic luma pattern carrying a BCH-coded 64-bit payload.
+"""Spread-spectrum video watermark: a keyed, periodic luma pattern carrying a convolutionally coded 64-bit payload.
 
 Layout. A tile of TILE_CHIPS x TILE_CHIPS chips of CHIP x CHIP pixels repeats over every frame from its
 top-left corner. A keyed permutation gives 1/8 of the chips to a pilot (all +1) and the rest, round robin, to
-the 188 bits of the BCH(255, t=16) codeword of the payload; every chip also carries a keyed +/-1 sign. The
-slightly smoothed pattern is scaled by an SSIM-derived mask (sqrt(local variance + C2) to a power) and added to
-the luma (the same delta on R, G and B leaves chroma alone), as strong as the frame's PSNR budget allows but
-never beyond an SSIM bound in any window.
+the 288 coded bits of the payload: 64 bits, a CRC-24, a rate-1/3 convolutional code of constraint length 9
+terminated by 8 zero bits. Every chip also carries a keyed +/-1 sign. The slightly smoothed pattern is scaled
+by an SSIM-derived mask (sqrt(local variance + C2) to a power) and added to the luma (the same delta on R, G
+and B leaves chroma alone), as strong as the frame's PSNR budget allows but never beyond an SSIM bound in any
+window.
 
 Detection. Each frame's luma is high-passed, divided by the square of its local activity (inverse-variance
 weighting: flat areas hide little host noise, busy ones much), clipped against outliers and folded onto one
 tile. The tile's offset (crops move it) is found by whitened correlation with all bit patterns and the pilot;
 at each of a few distinct candidate offsets, frames are combined weighted by their own pilot correlation
-(re-encoding leaves most of the mark in intra frames) and chip sums give soft bits for BCH decoding with a
-small Chase search. The mark is detected when a codeword decodes.
+(re-encoding leaves most of the mark in intra frames), chip sums give soft coded bits, a soft-decision Viterbi
+decoder finds the codeword that correlates best with them, and the mark is detected when its CRC checks.
 
-False positives. Without our mark the keyed chip signs make each hard bit a fair coin independent of the
-others (the candidates and frame weights come from the pilot chips, disjoint from the data chips), so one BCH
-attempt succeeds with probability 2^64 * V(188, 16) / 2^188; `decode_false_rate` multiplies it by the number
-of attempts (candidates x Chase patterns): about 6e-12 per video, far below the 1e-6 target. The pilot
-statistic z = sum(s_k x_k) / sqrt(sum x_k^2) is sub-Gaussian (P(z >= t) <= exp(-t^2/2), Hoeffding) on
-unmarked content and is reported, per second too, as evidence of how much of the mark is present.
+False positives. Without our mark, flipping the keyed signs of all chips of any set of coded bits leaves the
+key's distribution unchanged and is invisible to the offset search (squared data correlations plus the pilot)
+and to the frame weights (pilot chips, disjoint from the data chips). The code and the Viterbi decoder are
+linear, so such a flip along a codeword adds that codeword's message to the decoded word: the decoded 88 bits
+are uniformly distributed and the linear CRC checks with probability exactly 2^-24 per candidate offset.
+`decode_false_rate` is the union bound over the CANDIDATE_OFFSETS attempts: 8 x 2^-24 = 4.8e-7 per video,
+below the 1e-6 target. The pilot statistic z = sum(s_k x_k) / sqrt(sum x_k^2) is sub-Gaussian
+(P(z >= t) <= exp(-t^2/2), Hoeffding) on unmarked content and is reported, per second too, as evidence of how
+much of the mark is present.
 
 Measured limits (`python -m provenance evaluate`). Re-encoders predict most frames from a few intra frames;
 a mark fixed to the screen does not survive that prediction where the content moves, so after re-encoding
@@ -36,13 +40,12 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import bchlib
 import numpy as np
 from scipy import ndimage
 
 from .errors import PayloadError
 
-ALGORITHM = "io.clearframe.watermark.ss-luma.v1"
+ALGORITHM = "io.clearframe.watermark.ss-luma.v2"
 PAYLOAD_BITS = 64
 CHIP = 4  # pixels per chip side
 TILE_CHIPS = 32  # chips per tile side
@@ -57,63 +60,110 @@ HIGHPASS_SIZE = 5  # box filter whose output is subtracted from the luma at dete
 NORM_SIZE = 9  # window of the local activity estimate at detection
 NORM_FLOOR = 0.5  # keeps flat, noiseless areas from dividing by zero
 NORM_POWER = 2.0  # residual / activity ** 2: inverse-variance weighting
-BCH_T = 16  # corrects 16 wrong bits of the 188-bit codeword
+CRC_BITS = 24  # CRC-24 (the LTE polynomial) over the payload: a random word passes with probability 2^-24
+CRC_POLY = 0x864CFB  # x^24 + x^23 + x^18 + x^17 + x^14 + x^11 + x^10 + x^7 + x^6 + x^5 + x^4 + x^3 + x + 1
+INFO_BITS = PAYLOAD_BITS + CRC_BITS
+CONSTRAINT_LENGTH = 9  # convolutional code memory 8: 256 trellis states
+GENERATORS = (0o557, 0o663, 0o711)  # rate 1/3, free distance 18
+RATE = len(GENERATORS)
+CODE_BITS = RATE * (INFO_BITS + CONSTRAINT_LENGTH - 1)  # terminated: 8 zero tail bits return it to state 0
 FALSE_POSITIVE_RATE = 1e-6  # per video
 CANDIDATE_OFFSETS = 8  # distinct tile offsets tried for decoding
-CHASE_BITS = 8  # least reliable bits flipped in every combination when plain BCH decoding fails
 DEFAULT_KEY = b"clearframe watermark key v1"
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
 # --- payload coding -------------------------------------------------------------------------------------
 
+def _crc_matrix() -> np.ndarray:
+    """(PAYLOAD_BITS, CRC_BITS) matrix over GF(2): the CRC (zero start, no final xor) of bits u is u @ M mod 2."""
+    rows = np.zeros((PAYLOAD_BITS, CRC_BITS), dtype=np.uint8)
+    top, full = 1 << (CRC_BITS - 1), (1 << CRC_BITS) - 1
+    for i in range(PAYLOAD_BITS):
+        reg = 0
+        for j in range(PAYLOAD_BITS):
+            feedback = bool(reg & top) ^ (i == j)
+            reg = (reg << 1) & full
+            if feedback:
+                reg ^= CRC_POLY
+        rows[i] = [(reg >> (CRC_BITS - 1 - b)) & 1 for b in range(CRC_BITS)]
+    return rows
+
+
+@dataclass(frozen=True)
+class _Trellis:
+    taps: np.ndarray  # (RATE, K) generator taps, column i multiplies the input i steps back
+    signs: np.ndarray  # (2^K, RATE) +/-1 output of each shift-register content (newest bit highest)
+    predecessors: np.ndarray  # (2^(K-1), 2) register contents that lead into each state
+    crc: np.ndarray  # (PAYLOAD_BITS, CRC_BITS)
+
+
 @lru_cache(maxsize=1)
-def _bch() -> bchlib.BCH:
-    return bchlib.BCH(BCH_T, m=8)
+def _trellis() -> _Trellis:
+    k = CONSTRAINT_LENGTH
+    taps = np.array([[(g >> (k - 1 - i)) & 1 for i in range(k)] for g in GENERATORS], dtype=np.uint8)
+    registers = np.arange(1 << k)
+    register_bits = (registers[:, None] >> (k - 1 - np.arange(k))[None]) & 1
+    signs = (2.0 * (register_bits @ taps.T % 2) - 1).astype(np.float64)
+    states = np.arange(1 << (k - 1))
+    return _Trellis(taps, signs, np.stack([states << 1, (states << 1) | 1], axis=1), _crc_matrix())
 
 
 def _bits(data: bytes, n: int) -> np.ndarray:
     return np.unpackbits(np.frombuffer(data, dtype=np.uint8))[:n]
 
 
+def _with_crc(payload_bits: np.ndarray) -> np.ndarray:
+    return np.concatenate([payload_bits, payload_bits @ _trellis().crc % 2]).astype(np.uint8)
+
+
 def encode_payload(payload: bytes) -> np.ndarray:
-    """64-bit payload -> 188 codeword bits (payload then BCH parity), as 0/1 uint8."""
+    """64-bit payload -> CODE_BITS coded bits, as 0/1 uint8: payload + CRC, convolutionally coded, terminated."""
     if len(payload) * 8 != PAYLOAD_BITS:
         raise PayloadError(f"the payload must be {PAYLOAD_BITS // 8} bytes, got {len(payload)}")
-    bch = _bch()
-    ecc = bch.encode(payload)
-    return np.concatenate([_bits(payload, PAYLOAD_BITS), _bits(ecc, bch.ecc_bits)])
+    trellis = _trellis()
+    u = np.concatenate([_with_crc(_bits(payload, PAYLOAD_BITS)), np.zeros(CONSTRAINT_LENGTH - 1, np.uint8)])
+    coded = np.stack([np.convolve(u, taps)[:len(u)] % 2 for taps in trellis.taps], axis=1)  # (steps, RATE)
+    return coded.reshape(-1).astype(np.uint8)
 
 
-CODE_BITS = PAYLOAD_BITS + 124  # BCH(255, t=16) over GF(2^8) adds 124 parity bits
+def viterbi(soft: np.ndarray) -> np.ndarray:
+    """Soft coded bits (positive means 1) -> the INFO_BITS of the codeword that correlates best with them.
 
-
-def decode_codeword(soft: np.ndarray, chase_bits: int = CHASE_BITS) -> tuple[bytes | None, int]:
-    """Soft bits (positive means 1) -> (payload, corrected bit count) or (None, -1).
-
-    Hard decision first; if BCH fails, a small Chase search flips combinations of the least reliable bits.
+    Maximum-likelihood sequence decoding for Gaussian noise of equal variance on every coded bit.
     """
-    bch = _bch()
-    hard = (soft > 0).astype(np.uint8)
-    order = np.argsort(np.abs(soft))[:chase_bits]
-    for mask in range(1 << chase_bits):
-        trial = hard.copy()
-        for j in range(chase_bits):
-            if mask >> j & 1:
-                trial[order[j]] ^= 1
-        data = bytearray(np.packbits(trial[:PAYLOAD_BITS]).tobytes())
-        ecc = bytearray(np.packbits(trial[PAYLOAD_BITS:]).tobytes())
-        flips = bch.decode(bytes(data), bytes(ecc))
-        if flips < 0:
-            continue
-        bch.correct(data, ecc)
-        corrected = np.concatenate([_bits(bytes(data), PAYLOAD_BITS), _bits(bytes(ecc), bch.ecc_bits)])
-        # Accept only a true codeword within t of the trial word: decoders of shortened BCH codes can
-        # report success for words beyond their radius.
-        if np.count_nonzero(corrected != trial) > BCH_T or not np.array_equal(corrected, encode_payload(bytes(data))):
-            continue
-        return bytes(data), int(np.count_nonzero(corrected != hard))
-    return None, -1
+    trellis = _trellis()
+    k = CONSTRAINT_LENGTH
+    mask = (1 << (k - 1)) - 1
+    branch = soft.reshape(-1, RATE).astype(np.float64) @ trellis.signs.T  # (steps, 2^K)
+    steps = len(branch)
+    metric = np.full(mask + 1, -np.inf)
+    metric[0] = 0.0  # the encoder starts in state 0
+    choices = np.empty((steps, mask + 1), dtype=np.uint8)
+    pred = trellis.predecessors
+    for t in range(steps):
+        candidates = metric[pred & mask] + branch[t][pred]  # (states, 2)
+        choice = candidates[:, 1] > candidates[:, 0]
+        choices[t] = choice
+        metric = np.where(choice, candidates[:, 1], candidates[:, 0])
+    state, bits = 0, np.empty(steps, dtype=np.uint8)  # the tail brings it back to state 0
+    for t in range(steps - 1, -1, -1):
+        register = (state << 1) | int(choices[t, state])
+        bits[t] = register >> (k - 1)
+        state = register & mask
+    return bits[:INFO_BITS]
+
+
+def decode_codeword(soft: np.ndarray) -> tuple[bytes | None, int]:
+    """Soft coded bits (positive means 1) -> (payload, coded bits that disagreed with it) or (None, -1).
+
+    Soft Viterbi decoding, accepted only when the decoded payload's CRC checks.
+    """
+    info = viterbi(soft)
+    if not np.array_equal(info, _with_crc(info[:PAYLOAD_BITS])):
+        return None, -1
+    payload = np.packbits(info[:PAYLOAD_BITS]).tobytes()
+    return payload, int(np.count_nonzero(encode_payload(payload) != (soft > 0)))
 
 
 # --- the keyed pattern ----------------------------------------------------------------------------------
@@ -310,16 +360,16 @@ def known_z(x: np.ndarray, payload: bytes, key: bytes = DEFAULT_KEY) -> float:
     return float(np.sum(expected * x) / norm) if norm > 0 else 0.0
 
 
-def decode_false_rate(candidates: int = CANDIDATE_OFFSETS, chase_bits: int = CHASE_BITS) -> float:
-    """Upper bound on the chance that content without our mark yields a payload.
+def decode_false_rate(candidates: int = CANDIDATE_OFFSETS) -> float:
+    """Upper bound on the chance that content without our mark yields a payload: candidates x 2^-CRC_BITS.
 
-    Without the mark the keyed chip signs make every hard bit an independent fair coin, so one BCH attempt
-    succeeds with probability 2^k * V(n, t) / 2^n (the share of words within t of a codeword); a detection
-    makes `candidates` * 2^chase_bits attempts.
+    Without the mark, flipping the keyed signs of the chips of any set of coded bits is as likely as not
+    flipping them, and the offset search and frame weights cannot see such flips (squared data correlations,
+    pilot chips). The code and the Viterbi decoder are linear, so adding a codeword to the soft bits adds its
+    message to the decoded word: the decoded 88 bits are uniform and the (linear) CRC checks with probability
+    exactly 2^-CRC_BITS at each candidate offset.
     """
-    n, t = CODE_BITS, BCH_T
-    ball = sum(math.comb(n, i) for i in range(t + 1))
-    return candidates * (1 << chase_bits) * ball * 2.0 ** (PAYLOAD_BITS - n)
+    return candidates * 2.0 ** -CRC_BITS
 
 
 def _frame_weights(tiles: np.ndarray, offset: tuple[int, int], key: bytes) -> np.ndarray:
@@ -418,6 +468,6 @@ class Detector:
 
 
 def bit_accuracy(detection: Detection, payload: bytes) -> float:
-    """Share of the 128 codeword bits read correctly (before error correction)."""
+    """Share of the coded bits whose hard decision was right (before decoding)."""
     truth = encode_payload(payload)
     return float(np.mean((detection.soft_bits > 0).astype(np.uint8) == truth))

@@ -51,10 +51,10 @@ CHIP = 4  # pixels per chip side
 TILE_CHIPS = 32  # chips per tile side
 TILE = CHIP * TILE_CHIPS  # pixels per tile side
 PILOT_SHARE = 0.125  # share of the chips that carry the pilot
-SMOOTH = 1.0  # Gaussian sigma (pixels) that softens chip edges
+SMOOTH = 0.7  # Gaussian sigma (pixels) that softens chip edges
 SSIM_C2 = (0.03 * 255) ** 2  # the C2 constant of SSIM for 8-bit images
-MASK_POWER = 0.5  # mask = (local variance + C2) ** (MASK_POWER / 2)
-SSIM_K = 0.2  # mark amplitude <= SSIM_K * sqrt(var + C2) in flat areas: their SSIM stays near 1 / (1 + k^2)
+MASK_POWER = 0.25  # mask = (local variance + C2) ** (MASK_POWER / 2)
+SSIM_K = 0.24  # mark amplitude <= SSIM_K * sqrt(var + C2) in flat areas: their SSIM stays near 1 / (1 + k^2)
 TARGET_PSNR_DB = 40.3  # mean-square strength of the mark in each frame (before 8-bit rounding)
 HIGHPASS_SIZE = 5  # box filter whose output is subtracted from the luma at detection
 NORM_SIZE = 9  # window of the local activity estimate at detection
@@ -373,13 +373,14 @@ def decode_false_rate(candidates: int = CANDIDATE_OFFSETS) -> float:
 
 
 def _frame_weights(tiles: np.ndarray, offset: tuple[int, int], key: bytes) -> np.ndarray:
-    """Weight of each frame's tile: its own pilot correlation (frames re-encoding wiped count for nothing)."""
+    """Weight of each frame's tile: its own pilot correlation squared (frames re-encoding wiped count for nothing;
+    frames that kept much of the mark, typically intra frames, dominate)."""
     layout = _layout(key)
     aligned = np.roll(tiles, (-offset[0], -offset[1]), axis=(1, 2))
     x = aligned.reshape(len(tiles), TILE_CHIPS, CHIP, TILE_CHIPS, CHIP).sum(axis=(2, 4))
     xs = x[:, layout.pilot]
     z = (xs * layout.signs[layout.pilot]).sum(axis=1) / (np.sqrt((xs**2).sum(axis=1)) + 1e-9)
-    return np.maximum(z, 0.0)
+    return np.maximum(z, 0.0) ** 2
 
 
 def detect_tiles(tiles: np.ndarray, key: bytes = DEFAULT_KEY, offset: tuple[int, int] | None = None) -> Detection:

@@ -2,7 +2,14 @@
 
 Why not transformers' BertModel: importing transformers costs about 4 s and its forward pass adds a few
 milliseconds of Python per call, which together break the gate's cold-start and latency budgets. This is the
-same computation (tests/safety/test_classifier.py checks it against BertModel to 1e-5), nothing more.
+same computation (tests/safety/test_classifier.py checks it against BertModel), with two changes for speed:
+
+- The texts of a batch are packed into one sequence without padding and attend only within their own text, so a
+  short text batched with a long one costs its own length, not the long one's.
+- On CPUs with native bfloat16 dot products (AVX512-BF16 or AMX) the linear layers, which are most of the time,
+  multiply in bfloat16; embeddings, layer norms, attention and the residual stream stay float32. This halves the
+  time of a prompt and moves sentence vectors by a cosine of about 1e-5. Elsewhere bfloat16 is emulated and
+  slower than float32, so float32 is kept there.
 """
 
 from __future__ import annotations
@@ -14,48 +21,78 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
+_LINEARS = ("attention.self.qkv", "attention.output.dense", "intermediate.dense", "output.dense")
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (else torch emulates it, slower than float32)."""
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
 
 class MiniLMEncoder:
-    """Token ids (B, T) and attention mask (B, T) -> last hidden states (B, T, hidden)."""
+    """Token ids (B, T) and attention mask (B, T) -> last hidden states (B, T, hidden); padding rows are zero."""
 
-    def __init__(self, model_dir: Path) -> None:
+    def __init__(self, model_dir: Path, linear_dtype: torch.dtype | None = None) -> None:
         config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
         if config.get("model_type") != "bert" or config.get("hidden_act") != "gelu":
             raise ValueError(f"{model_dir} is not a BERT model with gelu activations")
         self.heads = int(config["num_attention_heads"])
         self.layers = int(config["num_hidden_layers"])
         self.eps = float(config["layer_norm_eps"])
+        self.hidden = int(config["hidden_size"])
+        if linear_dtype is None:
+            linear_dtype = torch.bfloat16 if native_bfloat16() else torch.float32
+        self.linear_dtype = linear_dtype
         self.weights = {k: v.float() for k, v in load_file(str(model_dir / "model.safetensors")).items()}
         for i in range(self.layers):  # one projection for query, key and value
             prefix = f"encoder.layer.{i}.attention.self."
-            self.weights[prefix + "qkv.weight"] = torch.cat([self.weights[prefix + n + ".weight"]
-                                                             for n in ("query", "key", "value")])
-            self.weights[prefix + "qkv.bias"] = torch.cat([self.weights[prefix + n + ".bias"]
-                                                           for n in ("query", "key", "value")])
+            for part in ("weight", "bias"):
+                self.weights[prefix + "qkv." + part] = torch.cat([self.weights.pop(f"{prefix}{n}.{part}")
+                                                                  for n in ("query", "key", "value")])
+            for name in _LINEARS:
+                for part in ("weight", "bias"):
+                    key = f"encoder.layer.{i}.{name}.{part}"
+                    self.weights[key] = self.weights[key].to(linear_dtype)
+        # oneDNN with weights laid out once for its kernels beats torch's default matmul on few tokens
+        self.packed = {}
+        if torch.backends.mkldnn.is_available():
+            self.packed = {name: torch.ops.mkldnn._reorder_linear_weight(self.weights[name + ".weight"], 32)
+                           for name in (f"encoder.layer.{i}.{n}" for i in range(self.layers) for n in _LINEARS)}
 
     def _norm(self, x: torch.Tensor, name: str) -> torch.Tensor:
         w = self.weights
-        return F.layer_norm(x, x.shape[-1:], w[name + ".weight"], w[name + ".bias"], self.eps)
+        return F.layer_norm(x, (self.hidden,), w[name + ".weight"], w[name + ".bias"], self.eps)
 
-    def _linear(self, x: torch.Tensor, name: str) -> torch.Tensor:
-        return F.linear(x, self.weights[name + ".weight"], self.weights[name + ".bias"])
+    def _linear(self, x: torch.Tensor, name: str, gelu: bool = False) -> torch.Tensor:
+        bias = self.weights[name + ".bias"]
+        if name in self.packed:
+            return torch.ops.mkldnn._linear_pointwise(x, self.packed[name], bias, "gelu" if gelu else "none", [],
+                                                      "none" if gelu else "")
+        out = F.linear(x, self.weights[name + ".weight"], bias)
+        return F.gelu(out) if gelu else out
 
     @torch.inference_mode()
     def __call__(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        w = self.weights
+        w, low = self.weights, self.linear_dtype
         batch, length = ids.shape
-        positions = torch.arange(length)
-        x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][positions]
-        x = self._norm(x + w["embeddings.token_type_embeddings.weight"][0], "embeddings.LayerNorm")  # (B, T, D)
-        # padding keys are masked out of every query's attention
-        bias = torch.zeros(batch, 1, 1, length).masked_fill(mask[:, None, None, :] == 0, float("-inf"))
+        real = mask.bool()
+        positions = torch.arange(length).expand(batch, length)[real]                    # (N,) over real tokens
+        x = w["embeddings.word_embeddings.weight"][ids[real]] + w["embeddings.position_embeddings.weight"][positions]
+        x = self._norm(x + w["embeddings.token_type_embeddings.weight"][0], "embeddings.LayerNorm")  # (N, D)
+        bias = None
+        if batch > 1:  # a token attends only to the tokens of its own text
+            text = torch.arange(batch).expand(length, batch).T[real]                    # (N,)
+            bias = torch.zeros(len(text), len(text)).masked_fill(text[:, None] != text[None, :], float("-inf"))
         for i in range(self.layers):
             p = f"encoder.layer.{i}."
-            qkv = self._linear(x, p + "attention.self.qkv")  # (B, T, 3D)
-            q, k, v = qkv.view(batch, length, 3, self.heads, -1).permute(2, 0, 3, 1, 4)  # each (B, H, T, D/H)
+            qkv = self._linear(x.to(low), p + "attention.self.qkv").float()                # (N, 3D)
+            q, k, v = qkv.view(1, -1, 3, self.heads, self.hidden // self.heads).permute(2, 0, 3, 1, 4)  # (1, H, N, D/H)
             attended = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
-            attended = attended.transpose(1, 2).reshape(batch, length, -1)  # (B, T, D)
-            x = self._norm(x + self._linear(attended, p + "attention.output.dense"), p + "attention.output.LayerNorm")
-            hidden = F.gelu(self._linear(x, p + "intermediate.dense"))
-            x = self._norm(x + self._linear(hidden, p + "output.dense"), p + "output.LayerNorm")
-        return x
+            attended = attended[0].transpose(0, 1).reshape(-1, self.hidden)                 # (N, D)
+            out = self._linear(attended.to(low), p + "attention.output.dense").float()
+            x = self._norm(x + out, p + "attention.output.LayerNorm")
+            hidden = self._linear(x.to(low), p + "intermediate.dense", gelu=True)             # (N, 4D)
+            x = self._norm(x + self._linear(hidden, p + "output.dense").float(), p + "output.LayerNorm")
+        unpacked = torch.zeros(batch, length, self.hidden)
+        unpacked[real] = x
+        return unpacked                                                                     # (B, T, D)

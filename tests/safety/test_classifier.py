@@ -2,30 +2,63 @@
 sentence vectors it makes behave like sentence vectors."""
 
 import numpy as np
+import pytest
 import torch
 
-from safety.classifier import prompt_classifier
+from safety.classifier import Embedder, prompt_classifier
+from safety.minilm import MiniLMEncoder, native_bfloat16
 from safety.normalise import normalise
 
+TEXTS = ["a red ball bouncing", "une vidéo d'un chat qui dort sur un canapé au soleil", "x",
+         "4 n4k3d w0m4n p0$1ng 0n 4 b3d", "a gory video of a man being decapitated in a dark alley, blood everywhere"]
 
-def test_the_encoder_matches_transformers_bert():
+
+def _padded(embedder: Embedder, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    encodings = embedder.tokenizer.encode_batch(texts)
+    length = max(len(e.ids) for e in encodings)
+    ids = torch.zeros((len(texts), length), dtype=torch.long)
+    mask = torch.zeros((len(texts), length), dtype=torch.long)
+    for row, e in enumerate(encodings):
+        ids[row, : len(e.ids)] = torch.tensor(e.ids)
+        mask[row, : len(e.ids)] = 1
+    return ids, mask
+
+
+def test_the_float32_encoder_matches_transformers_bert():
     from transformers import BertModel
 
     embedder = prompt_classifier().embedder
     reference = BertModel.from_pretrained(str(embedder.model_dir), local_files_only=True).eval()
-    texts = ["a red ball bouncing", "une vidéo d'un chat qui dort sur un canapé au soleil", "x"]
-    encodings = embedder.tokenizer.encode_batch(texts)
-    length = max(len(e.ids) for e in encodings)
-    ids = torch.zeros((3, length), dtype=torch.long)
-    mask = torch.zeros((3, length), dtype=torch.long)
-    for row, e in enumerate(encodings):
-        ids[row, : len(e.ids)] = torch.tensor(e.ids)
-        mask[row, : len(e.ids)] = 1
+    ids, mask = _padded(embedder, TEXTS)
     with torch.inference_mode():
         expected = reference(input_ids=ids, attention_mask=mask).last_hidden_state
-    got = embedder.model(ids, mask)
+    got = MiniLMEncoder(embedder.model_dir, torch.float32)(ids, mask)
     real = mask[..., None].bool().expand_as(got)
     assert torch.allclose(got[real], expected[real], atol=1e-4)
+    assert not got[~real].any()
+
+
+@pytest.mark.skipif(not native_bfloat16(), reason="bfloat16 linear layers are used only on CPUs that have them")
+def test_bfloat16_sentence_vectors_stay_within_the_measured_cosine_of_float32():
+    # Measured over every corpus prompt and its normalised form: minimum cosine 0.99996 to float32.
+    embedder = prompt_classifier().embedder
+    assert embedder.model.linear_dtype == torch.bfloat16
+    fast = embedder.encode(TEXTS)
+    embedder_fp32 = Embedder()
+    embedder_fp32.model = MiniLMEncoder(embedder.model_dir, torch.float32)
+    exact = embedder_fp32.encode(TEXTS)
+    assert ((fast * exact).sum(axis=1) > 0.9999).all()
+
+
+def test_a_text_gets_the_same_vector_alone_and_batched_with_longer_ones():
+    embedder = Embedder()
+    embedder.model = MiniLMEncoder(embedder.model_dir, torch.float32)
+    batched = embedder.encode(TEXTS)
+    alone = np.concatenate([embedder.encode([t]) for t in TEXTS])
+    assert np.allclose(batched, alone, atol=1e-5)
+    # bfloat16 sums in an order that depends on the batch's token count: equal to rounding, not bit for bit
+    fast = prompt_classifier().embedder.encode
+    assert ((fast(TEXTS) * np.concatenate([fast([t]) for t in TEXTS])).sum(axis=1) > 0.9999).all()
 
 
 def test_normalisation_restores_what_evasions_take_from_the_embedding():

@@ -67,11 +67,12 @@ def file_sha256(path: Path) -> str:
 
 
 def seal(frames: np.ndarray, fps: float, claims: Claims, credentials: Credentials, out_path=None,
-         payload=None, *, key: bytes = watermark.DEFAULT_KEY, crf: int = 18) -> SealedVideo:
+         payload=None, *, key: bytes = watermark.DEFAULT_KEY, crf: int = 15) -> SealedVideo:
     """Watermark, encode (H.264 MP4), sign (C2PA, ES256) and fingerprint a generated video.
 
-    `payload` (8 bytes, 16 hex digits or an int) defaults to a fresh random id. Any failure removes the
-    partial output and raises; no unsealed file is left at `out_path`.
+    `payload` (8 bytes, 16 hex digits or an int) defaults to a fresh random id. CRF 15 rather than x264's
+    usual 18 keeps more of the mark for whoever re-encodes the file later (about 1.5x the bytes). Any failure
+    removes the partial output and raises; no unsealed file is left at `out_path`.
     """
     frames = check_frames(frames)
     credentials.check_valid()

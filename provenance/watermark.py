@@ -10,14 +10,15 @@ window.
 
 Detection. Each frame's luma is high-passed, divided by the square of its local activity (inverse-variance
 weighting: flat areas hide little host noise, busy ones much), clipped against outliers and folded onto one
-tile. The tile's offset (crops move it) is found by whitened correlation with all bit patterns and the pilot;
-at each of a few distinct candidate offsets, frames are combined weighted by their own pilot correlation
-(re-encoding leaves most of the mark in intra frames), chip sums give soft coded bits, a soft-decision Viterbi
-decoder finds the codeword that correlates best with them, and the mark is detected when its CRC checks.
+tile. The tile's offset (crops move it) is found by whitened correlation of the frames' tiles, weighted by how
+clearly each frame's own pilot stands out, with all bit patterns and the pilot; at each of a few candidate
+offsets, frames are combined weighted by their squared pilot correlation (re-encoding leaves most of the mark
+in intra frames), chip sums give soft coded bits, a soft-decision Viterbi decoder finds the codeword that
+correlates best with them, and the mark is detected when its CRC checks.
 
 False positives. Without our mark, flipping the keyed signs of all chips of any set of coded bits leaves the
-key's distribution unchanged and is invisible to the offset search (squared data correlations plus the pilot)
-and to the frame weights (pilot chips, disjoint from the data chips). The code and the Viterbi decoder are
+key's distribution unchanged and is invisible to the offset search (squared data correlations, the pilot) and
+to the frame weights (pilot chips, disjoint from the data chips). The code and the Viterbi decoder are
 linear, so such a flip along a codeword adds that codeword's message to the decoded word: the decoded 88 bits
 are uniformly distributed and the linear CRC checks with probability exactly 2^-24 per candidate offset.
 `decode_false_rate` is the union bound over the CANDIDATE_OFFSETS attempts: 8 x 2^-24 = 4.8e-7 per video,
@@ -68,7 +69,8 @@ GENERATORS = (0o557, 0o663, 0o711)  # rate 1/3, free distance 18
 RATE = len(GENERATORS)
 CODE_BITS = RATE * (INFO_BITS + CONSTRAINT_LENGTH - 1)  # terminated: 8 zero tail bits return it to state 0
 FALSE_POSITIVE_RATE = 1e-6  # per video
-CANDIDATE_OFFSETS = 8  # distinct tile offsets tried for decoding
+CANDIDATE_OFFSETS = 8  # tile offsets tried for decoding: the 4 best peaks and the best offset next to each
+SEARCH_PEAK_FLOOR = 2.0  # pilot correlation peak (standard deviations) below which a frame adds nothing
 DEFAULT_KEY = b"clearframe watermark key v1"
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
@@ -310,7 +312,8 @@ def _pattern_spectra(key: bytes) -> np.ndarray:
 
 
 def find_offsets(acc: np.ndarray, key: bytes = DEFAULT_KEY, count: int = CANDIDATE_OFFSETS) -> list[tuple[int, int]]:
-    """The `count` best, mutually distinct circular offsets (dy, dx) of the tile in a folded accumulator.
+    """Candidate circular offsets (dy, dx) of the tile in a folded accumulator: the count/2 best distinct
+    peaks, then for each the best offset within 2 pixels of it.
 
     Scores every offset by the energy of all codeword-bit correlations plus the signed pilot correlation, so
     the search uses the whole mark rather than the pilot alone, on a whitened spectrum (phase correlation):
@@ -321,13 +324,35 @@ def find_offsets(acc: np.ndarray, key: bytes = DEFAULT_KEY, count: int = CANDIDA
     corr = np.fft.irfft2(spectrum[None].astype(np.complex64) * _pattern_spectra(key), s=acc.shape)
     score = (corr[:CODE_BITS] ** 2).sum(axis=0) + corr[CODE_BITS] * np.abs(corr[CODE_BITS])
     offsets = []
-    for _ in range(count):
+    runners_up = []
+    for _ in range(count - count // 2):
         dy, dx = (int(v) for v in np.unravel_index(int(np.argmax(score)), score.shape))
         offsets.append((dy, dx))
         rows = np.arange(dy - 2, dy + 3) % score.shape[0]
         cols = np.arange(dx - 2, dx + 3) % score.shape[1]
+        score[dy, dx] = -np.inf
+        # A weak mark's peak can land one pixel off the true offset: the best offset next to it is tried too.
+        near = score[np.ix_(rows, cols)]
+        ry, rx = np.unravel_index(int(np.argmax(near)), near.shape)
+        runners_up.append((int(rows[ry]), int(cols[rx])))
         score[np.ix_(rows, cols)] = -np.inf  # suppress the peak's neighbours: next candidate is a different offset
-    return offsets
+    return (offsets + runners_up)[:count]
+
+
+def search_weights(tiles: np.ndarray, key: bytes = DEFAULT_KEY) -> np.ndarray:
+    """Weight of each frame's tile in the offset search, before any offset is known.
+
+    A frame's whitened pilot correlation peaks at its own offset; how far that peak stands above the rest of
+    the correlation surface (in standard deviations, beyond SEARCH_PEAK_FLOOR) picks out the frames that kept
+    the mark, so the search is not drowned by frames that re-encoding wiped.
+    """
+    spectra = np.fft.rfft2(tiles, axes=(1, 2))
+    spectra /= np.abs(spectra) + 1e-9
+    corr = np.fft.irfft2(spectra * _pattern_spectra(key)[CODE_BITS][None], s=tiles.shape[1:], axes=(1, 2))
+    corr = corr.reshape(len(tiles), -1)
+    peak = corr.max(axis=1) / (corr.std(axis=1) + 1e-12)
+    w = np.maximum(peak - SEARCH_PEAK_FLOOR, 0.0) ** 2
+    return w if w.sum() > 0 else np.ones(len(tiles))
 
 
 def chip_sums(acc: np.ndarray, offset: tuple[int, int]) -> np.ndarray:
@@ -386,7 +411,12 @@ def _frame_weights(tiles: np.ndarray, offset: tuple[int, int], key: bytes) -> np
 def detect_tiles(tiles: np.ndarray, key: bytes = DEFAULT_KEY, offset: tuple[int, int] | None = None) -> Detection:
     """Detect and decode from per-frame folded tiles (N, TILE, TILE); tries the best pilot offsets."""
     total = tiles.sum(axis=0)
-    offsets = [offset] if offset is not None else find_offsets(total, key)
+    if offset is not None:
+        offsets = [offset]
+    elif len(tiles) > 1:
+        offsets = find_offsets(np.tensordot(search_weights(tiles, key), tiles, axes=1), key)
+    else:
+        offsets = find_offsets(total, key)
     first = None
     for candidate in offsets:
         if len(tiles) > 1:

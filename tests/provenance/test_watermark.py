@@ -126,3 +126,20 @@ def _coded(info):
     u = np.concatenate([info, np.zeros(wm.CONSTRAINT_LENGTH - 1, np.uint8)])
     taps = wm._trellis().taps
     return np.stack([np.convolve(u, t)[:len(u)] % 2 for t in taps], axis=1).reshape(-1)
+
+
+def test_search_weights_favour_frames_that_carry_the_mark(scene):
+    marked = wm.embed(scene[:8], PAYLOAD)
+    frames = np.concatenate([marked, make_clip(902, size=(256, 256), frames=8)])
+    w = wm.search_weights(np.stack([wm.fold(wm.residual(f)) for f in frames]))
+    assert w[:8].min() > 10 * max(w[8:].max(), 1e-9)
+
+
+def test_candidate_offsets_include_the_neighbours_of_each_peak():
+    rng = np.random.default_rng(4)
+    offsets = wm.find_offsets(rng.normal(size=(wm.TILE, wm.TILE)))
+    assert len(offsets) == wm.CANDIDATE_OFFSETS
+    peaks, nearby = offsets[:wm.CANDIDATE_OFFSETS // 2], offsets[wm.CANDIDATE_OFFSETS // 2:]
+    for (py, px), (ny, nx) in zip(peaks, nearby, strict=True):
+        dy, dx = (ny - py + wm.TILE // 2) % wm.TILE - wm.TILE // 2, (nx - px + wm.TILE // 2) % wm.TILE - wm.TILE // 2
+        assert (dy, dx) != (0, 0) and max(abs(dy), abs(dx)) <= 2

@@ -98,7 +98,12 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     timings = prompt_latency(args.prompts)
     ms = [1000 * t for t in timings]
-    print(f"prompt moderation, {args.prompts} corpus prompts one at a time, torch threads {args.threads}:")
+    from safety.classifier import prompt_classifier
+
+    encoder = prompt_classifier().embedder.model
+    print(f"prompt moderation, {args.prompts} corpus prompts one at a time, torch threads {args.threads}, "
+          f"MiniLM linear layers in {str(encoder.linear_dtype).removeprefix('torch.')}"
+          f"{' (oneDNN, prepacked)' if encoder.packed else ''}:")
     print(f"  p50 {percentile(ms, 50):.1f} ms   p90 {percentile(ms, 90):.1f} ms   p99 {percentile(ms, 99):.1f} ms"
           "   targets p50 <= 10 ms, p99 <= 30 ms")
 

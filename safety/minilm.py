@@ -55,7 +55,7 @@ class MiniLMEncoder:
                     self.weights[key] = self.weights[key].to(linear_dtype)
         # oneDNN with weights laid out once for its kernels beats torch's default matmul on few tokens
         self.packed = {}
-        if torch.backends.mkldnn.is_available():
+        if torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise"):
             self.packed = {name: torch.ops.mkldnn._reorder_linear_weight(self.weights[name + ".weight"], 32)
                            for name in (f"encoder.layer.{i}.{n}" for i in range(self.layers) for n in _LINEARS)}
 

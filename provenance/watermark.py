@@ -55,7 +55,7 @@ PILOT_SHARE = 0.125  # share of the chips that carry the pilot
 SMOOTH = 0.7  # Gaussian sigma (pixels) that softens chip edges
 SSIM_C2 = (0.03 * 255) ** 2  # the C2 constant of SSIM for 8-bit images
 MASK_POWER = 0.25  # mask = (local variance + C2) ** (MASK_POWER / 2)
-SSIM_K = 0.24  # mark amplitude <= SSIM_K * sqrt(var + C2) in flat areas: their SSIM stays near 1 / (1 + k^2)
+SSIM_K = 0.21  # mark amplitude <= SSIM_K * sqrt(var + C2) in flat areas: their SSIM stays near 1 / (1 + k^2)
 TARGET_PSNR_DB = 40.3  # mean-square strength of the mark in each frame (before 8-bit rounding)
 HIGHPASS_SIZE = 5  # box filter whose output is subtracted from the luma at detection
 NORM_SIZE = 9  # window of the local activity estimate at detection

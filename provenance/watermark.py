@@ -26,11 +26,16 @@ below the 1e-6 target. The pilot statistic z = sum(s_k x_k) / sqrt(sum x_k^2) is
 (P(z >= t) <= exp(-t^2/2), Hoeffding) on unmarked content and is reported, per second too, as evidence of how
 much of the mark is present.
 
-Measured limits (`python -m provenance evaluate`). Re-encoders predict most frames from a few intra frames;
-a mark fixed to the screen does not survive that prediction where the content moves, so after re-encoding
-nearly all the evidence comes from intra frames. Per intra frame the capacity grows with the pixel count: at
-480x832 the payload survives every attack of the suite except heavy compression (CRF 28: 95%, CRF 35: 80%
-of clips); at 256x256, 80-95% of clips under most attacks and 39% at CRF 35. Frames smaller than a tile
+Measured limits (`python -m provenance evaluate`, seed 0). Re-encoders predict most frames from a few intra
+frames; a mark fixed to the screen does not survive that prediction where the content moves, so after
+re-encoding nearly all the evidence comes from intra frames, and per intra frame the capacity grows with the
+pixel count. Sealed frames: PSNR 42.6 dB / SSIM 0.9835 at 256x256, 42.9 dB / 0.9815 at 480x832. At 480x832
+(20 clips) the payload is recovered from every clip under every attack of the suite except H.264 CRF 35
+(90%). At 256x256 (100 clips): 97% after CRF 23, 89% after CRF 28, 54% after CRF 35, 89% after the 80% crop,
+91-96% under the other re-encoding attacks, 99% after a remux. The clips lost even at CRF 23 are busy
+textures (gravel, grass): host noise at chip scale drowns a mark held to the PSNR budget. Soft decoding
+gained about 2 dB over the hard BCH + Chase decoder of v1 (on a Gaussian channel at equal chip energy, 50%
+success at z about 13.3 instead of 17). Zero detections on 1,000 unmarked clips. Frames smaller than a tile
 (128x128) or fully flat carry too little to decode.
 """
 

@@ -48,12 +48,16 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from .evaluate import format_report
-    from .train import train
+    from .policy import load_policy
+    from .train import FOLDS, cross_validate, train
 
-    report = train(validation=args.validation)
-    if report:
-        print("validation fold of the train split (heads fitted on the other four fifths):")
+    if args.cross_validate:
+        report = cross_validate(policy=load_policy(args.policy) if args.policy else None)
+        print(f"cross-validation on the train split ({FOLDS} folds of whole seeds, each judged by heads fitted "
+              "on the others):")
         print(format_report(report))
+        return 0
+    train()
     print("heads saved to safety/models/heads.npz (fitted on the whole train split)")
     return 0
 
@@ -83,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--misses", action="store_true", help="list the prompts the gate got wrong")
     p.set_defaults(run=_evaluate)
     p = sub.add_parser("train", help="fit the classifier heads on the corpus's train split")
-    p.add_argument("--validation", action="store_true", help="report on a held-back fold of the train split first")
+    p.add_argument("--cross-validate", action="store_true",
+                   help="only report the gate's figures over folds of the train split (saves nothing)")
+    p.add_argument("--policy", help="policy TOML to judge the folds with (default: the packaged one)")
     p.set_defaults(run=_train)
     p = sub.add_parser("build-corpus", help="expand data/corpus_seeds.toml into data/prompts.jsonl")
     p.set_defaults(run=_build_corpus)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -97,11 +97,41 @@ class ProfanitySignal:
         return positive.mean(axis=1).astype(np.float32)
 
 
+class CharNgrams:
+    """Sublinear, L2-normalised TF-IDF of character n-grams within words, over a vocabulary learned from the corpus.
+
+    MiniLM's vocabulary is English; these n-grams carry what it misses in Spanish, German and French words and
+    in rewritten spellings. The analyser is sklearn's (`char_wb`); the arithmetic is done here on the stored
+    vocabulary and idf (tests/safety/test_classifier.py checks it against TfidfVectorizer)."""
+
+    def __init__(self, ngrams: tuple[str, ...], idf: np.ndarray, ngram_range: tuple[int, int]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.ngrams, self.idf, self.ngram_range = ngrams, idf.astype(np.float64), ngram_range
+        self.analyse = TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range, lowercase=True).build_analyzer()
+        self.column = {g: i for i, g in enumerate(ngrams)}
+
+    def sparse(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(columns, values) of one text's TF-IDF row."""
+        counts = Counter(self.column[g] for g in self.analyse(text) if g in self.column)
+        if not counts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * self.idf[columns]
+        return columns, values / np.linalg.norm(values)
+
+
 @dataclass(frozen=True)
 class Heads:
+    """Per-category logistic heads over [MiniLM embedding, profanity score] and, when trained with them,
+    character n-gram TF-IDF columns appended after those."""
+
     categories: tuple[str, ...]
-    weights: np.ndarray      # (C, D)
+    weights: np.ndarray      # (C, D + V): dense features first, then one column per n-gram
     bias: np.ndarray         # (C,)
+    ngrams: tuple[str, ...] = ()
+    idf: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    ngram_range: tuple[int, int] = (2, 5)
 
     @classmethod
     def load(cls, path: Path = HEADS_PATH) -> Heads:
@@ -109,18 +139,37 @@ class Heads:
             raise ModelUnavailable(f"classifier heads not found at {path}; run `python -m safety train`")
         with np.load(path, allow_pickle=False) as data:
             categories = tuple(str(c) for c in data["categories"])
-            heads = cls(categories, data["weights"].astype(np.float32), data["bias"].astype(np.float32))
+            extra = {}
+            if "ngrams" in data:
+                extra = {"ngrams": tuple(str(g) for g in data["ngrams"]), "idf": data["idf"].astype(np.float64),
+                         "ngram_range": tuple(int(n) for n in data["ngram_range"])}
+            heads = cls(categories, data["weights"].astype(np.float32), data["bias"].astype(np.float32), **extra)
         if set(categories) != set(CATEGORIES):
             raise ModelUnavailable(f"{path} was trained for other categories: {categories}")
+        if heads.weights.shape[1] < len(heads.ngrams) or len(heads.idf) != len(heads.ngrams):
+            raise ModelUnavailable(f"{path} is inconsistent: its weights do not match its n-gram vocabulary")
         return heads
 
     def save(self, path: Path = HEADS_PATH) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, categories=np.array(self.categories), weights=self.weights, bias=self.bias)
+        np.savez_compressed(path, categories=np.array(self.categories), weights=self.weights, bias=self.bias,
+                            ngrams=np.array(self.ngrams, dtype=str), idf=self.idf,
+                            ngram_range=np.array(self.ngram_range))
 
-    def predict(self, features: np.ndarray) -> np.ndarray:
-        """Probabilities (N, C) for features (N, D)."""
-        return 1.0 / (1.0 + np.exp(-(features @ self.weights.T + self.bias)))
+    @property
+    def dense_size(self) -> int:
+        return self.weights.shape[1] - len(self.ngrams)
+
+    def char_ngrams(self) -> CharNgrams | None:
+        return CharNgrams(self.ngrams, self.idf, self.ngram_range) if self.ngrams else None
+
+    def predict(self, features: np.ndarray, sparse: list[tuple[np.ndarray, np.ndarray]] | None = None) -> np.ndarray:
+        """Probabilities (N, C) for dense features (N, D) and, per row, the (columns, values) of its n-grams."""
+        d = self.dense_size
+        logits = features @ self.weights[:, :d].T + self.bias
+        for row, (columns, values) in enumerate(sparse or ()):
+            logits[row] += self.weights[:, d + columns] @ values
+        return 1.0 / (1.0 + np.exp(-logits))
 
 
 class PromptClassifier:
@@ -130,14 +179,15 @@ class PromptClassifier:
         self.embedder = Embedder()
         self.profanity = ProfanitySignal()
         self.heads = Heads.load(heads_path)
+        self.ngrams = self.heads.char_ngrams()
 
     def features(self, texts: list[str]) -> np.ndarray:
         return np.concatenate([self.embedder.encode(texts), self.profanity.score(texts)[:, None]], axis=1)
 
     def scores(self, texts: list[str]) -> list[dict[str, float]]:
-        probabilities = self.heads.predict(self.features(texts))
+        sparse = [self.ngrams.sparse(t) for t in texts] if self.ngrams else None
+        probabilities = self.heads.predict(self.features(texts), sparse)
         return [dict(zip(self.heads.categories, map(float, row), strict=True)) for row in probabilities]
-
 
 _classifier: PromptClassifier | None = None
 _classifier_lock = threading.Lock()

@@ -43,6 +43,10 @@ def evaluate_examples(examples: list[Example], policy: Policy | None = None) -> 
             counts[f"benign allowed [{example.language}]"][1] += 1
             if verdict.decision != "allow":
                 misses.append((verdict.decision, example.text, []))
+    return _report(per_category, dict(counts), misses)
+
+
+def _report(per_category: dict[str, dict[str, int]], counts: dict[str, list[int]], misses: list) -> dict:
     rates = {name: (hit / total if total else float("nan"), hit, total) for name, (hit, total) in counts.items()}
     categories = {}
     for c, m in per_category.items():
@@ -51,7 +55,23 @@ def evaluate_examples(examples: list[Example], policy: Policy | None = None) -> 
         categories[c] = {"precision": precision, "recall": recall, "support": m["tp"] + m["fn"]}
     benign = rates.get("benign allowed", (float("nan"), 0, 0))
     return {"categories": categories, "rates": rates, "benign_false_positive_rate": 1 - benign[0],
-            "misses": misses}
+            "misses": misses, "tallies": {"categories": per_category, "counts": counts}}
+
+
+def merge_reports(reports: list[dict]) -> dict:
+    """One report from several disjoint ones (the folds of a cross-validation): counts are summed."""
+    per_category = {c: {"tp": 0, "fp": 0, "fn": 0} for c in CATEGORIES}
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    misses = []
+    for report in reports:
+        for c, m in report["tallies"]["categories"].items():
+            for key in m:
+                per_category[c][key] += m[key]
+        for name, (hit, total) in report["tallies"]["counts"].items():
+            counts[name][0] += hit
+            counts[name][1] += total
+        misses += report["misses"]
+    return _report(per_category, dict(counts), misses)
 
 
 def evaluate(data: Path | None = None, policy: Policy | None = None) -> dict:

@@ -21,11 +21,18 @@ class RuleHits:
     reality_claims: tuple[str, ...] = ()
 
 
+def _fold(term: str) -> str:
+    """Case-fold a term's non-ASCII letters the way prompts are folded before matching ("Schießerei" is matched
+    as "schiesserei"); ASCII is left alone so that escapes such as \\W keep their meaning (matching ignores
+    case anyway)."""
+    return "".join(c if c.isascii() else c.casefold() for c in term)
+
+
 def _compile(terms: list[str], source: Path, key: str) -> re.Pattern | None:
     if not terms:
         return None
     try:
-        return re.compile(r"(?<!\w)(?:" + "|".join(f"(?:{t})" for t in terms) + r")(?!\w)", re.IGNORECASE)
+        return re.compile(r"(?<!\w)(?:" + "|".join(f"(?:{_fold(t)})" for t in terms) + r")(?!\w)", re.IGNORECASE)
     except re.error as exc:
         raise InvalidPolicy(f"bad pattern in {source} [{key}]: {exc}") from exc
 

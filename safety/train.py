@@ -7,6 +7,7 @@ import numpy as np
 from .classifier import HEADS_PATH, Embedder, Heads, ProfanitySignal
 from .corpus import Example, _bucket, load_corpus
 from .normalise import normalise
+from .policy import Policy
 from .taxonomy import CATEGORIES
 
 
@@ -15,43 +16,84 @@ def featurise(texts: list[str], embedder: Embedder, profanity: ProfanitySignal, 
     return np.concatenate([np.concatenate(vectors), profanity.score(texts)[:, None]], axis=1)
 
 
-def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_weight: float = 2.0) -> Heads:
-    """One balanced logistic regression per category, on the raw and the normalised text of each example."""
+NGRAM_RANGE = (2, 5)
+MAX_NGRAMS = 20000
+
+
+def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_weight: float = 2.0,
+              ngrams: bool = True, memo: dict[str, np.ndarray] | None = None) -> Heads:
+    """One balanced logistic regression per category, on the raw and the normalised text of each example.
+
+    Features: the MiniLM embedding, the profanity score and (with `ngrams`) the TF-IDF of character n-grams
+    within words, learned from the same texts (n-grams seen in at least two of them, the most frequent
+    MAX_NGRAMS). `memo` keeps dense features across calls (cross-validation featurises each text once)."""
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    embedder, profanity = Embedder(), ProfanitySignal()
     texts = [e.text for e in examples] + [normalise(e.text).text for e in examples]
     labels = [set(e.categories) for e in examples] * 2
-    features = featurise(texts, embedder, profanity)
+    memo = {} if memo is None else memo
+    missing = list(dict.fromkeys(t for t in texts if t not in memo))
+    if missing:
+        memo.update(zip(missing, featurise(missing, Embedder(), ProfanitySignal()), strict=True))
+    features = np.stack([memo[t] for t in texts])
+    vocabulary: tuple[str, ...] = ()
+    idf = np.zeros(0)
+    if ngrams:
+        vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAM_RANGE, lowercase=True, min_df=2,
+                                     sublinear_tf=True, max_features=MAX_NGRAMS)
+        tfidf = vectoriser.fit_transform(texts)
+        vocabulary = tuple(vectoriser.get_feature_names_out())
+        idf = vectoriser.idf_
+        features = sp.hstack([sp.csr_matrix(features), tfidf]).tocsr()
     # Benign prompts are the many look-alikes a category must not swallow: they weigh more than one positive.
     sample_weight = np.array([benign_weight if not y else 1.0 for y in labels])
     weights, bias = [], []
     for category in CATEGORIES:
         target = np.array([category in y for y in labels], dtype=int)
-        model = LogisticRegression(C=regularisation, class_weight={0: 1.0, 1: 1.6}, max_iter=2000, random_state=0)
+        model = LogisticRegression(C=regularisation, class_weight={0: 1.0, 1: 1.6}, solver="liblinear",
+                                   max_iter=3000, random_state=0)
         model.fit(features, target, sample_weight=sample_weight)
         weights.append(model.coef_[0])
         bias.append(model.intercept_[0])
-    return Heads(CATEGORIES, np.array(weights, dtype=np.float32), np.array(bias, dtype=np.float32))
+    return Heads(CATEGORIES, np.array(weights, dtype=np.float32), np.array(bias, dtype=np.float32),
+                 ngrams=vocabulary, idf=idf, ngram_range=NGRAM_RANGE)
 
 
-def train(*, validation: bool = False) -> dict:
-    """Fit on the train split and save the heads; with validation=True, first fit on four fifths of the
-    train seeds and return the gate's figures on the held-back fifth (the test split is never touched)."""
-    from .evaluate import evaluate_examples
+FOLDS = 5
+
+
+def cross_validate(*, folds: int = FOLDS, policy: Policy | None = None) -> dict:
+    """The gate's figures over `folds` folds of the train split, whole seeds held out together, each fold
+    judged by heads fitted on the others (the test split is never touched; nothing is saved)."""
+    from . import classifier
+    from .evaluate import evaluate_examples, merge_reports
 
     train_split = [e for e in load_corpus() if e.split == "train"]
-    report: dict = {}
-    if validation:
-        fit = [e for e in train_split if _bucket("val|" + e.seed, 5) != 0]
-        held = [e for e in train_split if _bucket("val|" + e.seed, 5) == 0]
-        fit_heads(fit).save(HEADS_PATH)
-        from . import classifier
+    memo: dict[str, np.ndarray] = {}
+    reports = []
+    saved = classifier._classifier
+    embedder, profanity = Embedder(), ProfanitySignal()
+    try:
+        for k in range(folds):
+            fit = [e for e in train_split if _bucket("cv|" + e.seed, folds) != k]
+            held = [e for e in train_split if _bucket("cv|" + e.seed, folds) == k]
+            gate = classifier.PromptClassifier.__new__(classifier.PromptClassifier)
+            gate.embedder, gate.profanity = embedder, profanity
+            gate.heads = fit_heads(fit, memo=memo)
+            gate.ngrams = gate.heads.char_ngrams()
+            classifier._classifier = gate
+            reports.append(evaluate_examples(held, policy))
+    finally:
+        classifier._classifier = saved
+    return merge_reports(reports)
 
-        classifier._classifier = None
-        report = evaluate_examples(held)
-    fit_heads(train_split).save(HEADS_PATH)
+
+def train() -> None:
+    """Fit the heads on the whole train split and save them."""
     from . import classifier
 
+    train_split = [e for e in load_corpus() if e.split == "train"]
+    fit_heads(train_split).save(HEADS_PATH)
     classifier._classifier = None
-    return report

@@ -93,3 +93,61 @@ def test_the_profanity_signal_matches_the_shipped_model():
 
     texts = ["a red ball bouncing", "you stupid piece of shit", "une vidéo d'un chat", "fuck off and die", "x"]
     assert np.allclose(ProfanitySignal().score(texts), predict_prob(texts), atol=1e-6)
+
+
+def test_character_ngrams_match_sklearns_tfidf():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from safety.classifier import CharNgrams
+
+    corpus = ["un vídeo de un atentado", "ein Video von einer Schießerei", "a red ball", "a red, red ball!",
+              "ＦＵＬＬ width", "p.o.r.n", "a"]
+    vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True).fit(corpus)
+    ngrams = CharNgrams(tuple(vectoriser.get_feature_names_out()), vectoriser.idf_, (2, 5))
+    texts = corpus + ["a sentence with many unseen words", "RED Ball"]
+    expected = vectoriser.transform(texts).toarray()
+    for row, text in enumerate(texts):
+        columns, values = ngrams.sparse(text)
+        got = np.zeros(expected.shape[1])
+        got[columns] = values
+        assert np.allclose(got, expected[row], atol=1e-12), text
+
+
+def test_heads_with_ngrams_survive_a_round_trip_and_score_like_a_dense_product(tmp_path):
+    from safety.classifier import Heads
+    from safety.taxonomy import CATEGORIES
+
+    rng = np.random.default_rng(0)
+    dense, vocabulary = 5, ("ab", "bc", "cd")
+    heads = Heads(CATEGORIES, rng.normal(size=(len(CATEGORIES), dense + 3)).astype(np.float32),
+                  rng.normal(size=len(CATEGORIES)).astype(np.float32), ngrams=vocabulary,
+                  idf=np.array([1.0, 2.0, 3.0]), ngram_range=(2, 2))
+    heads.save(tmp_path / "heads.npz")
+    loaded = Heads.load(tmp_path / "heads.npz")
+    assert loaded.ngrams == vocabulary and loaded.ngram_range == (2, 2) and loaded.dense_size == dense
+    features = rng.normal(size=(2, dense)).astype(np.float32)
+    sparse = [(np.array([2, 0]), np.array([0.6, 0.8])), (np.zeros(0, dtype=np.int64), np.zeros(0))]
+    full = np.zeros((2, dense + 3), dtype=np.float32)
+    full[:, :dense] = features
+    full[0, dense + 2], full[0, dense] = 0.6, 0.8
+    expected = 1 / (1 + np.exp(-(full @ heads.weights.T + heads.bias)))
+    assert np.allclose(loaded.predict(features, sparse), expected, atol=1e-5)
+
+
+def test_heads_whose_weights_do_not_fit_their_vocabulary_are_refused(tmp_path):
+    from safety.classifier import Heads
+    from safety.errors import ModelUnavailable
+    from safety.taxonomy import CATEGORIES
+
+    np.savez(tmp_path / "heads.npz", categories=np.array(CATEGORIES), weights=np.zeros((len(CATEGORIES), 2)),
+             bias=np.zeros(len(CATEGORIES)), ngrams=np.array(["ab", "bc", "cd"]), idf=np.ones(3),
+             ngram_range=np.array([2, 2]))
+    with pytest.raises(ModelUnavailable, match="inconsistent"):
+        Heads.load(tmp_path / "heads.npz")
+
+
+def test_the_shipped_heads_carry_character_ngrams():
+    classifier = prompt_classifier()
+    assert classifier.ngrams is not None and len(classifier.heads.ngrams) > 1000
+    columns, values = classifier.ngrams.sparse("ein Video von einer Schießerei in einer Schule")
+    assert len(columns) > 10 and np.isclose(np.linalg.norm(values), 1.0)

@@ -4,6 +4,8 @@ shipped model as one more input feature."""
 
 from __future__ import annotations
 
+import importlib.metadata
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -57,15 +59,35 @@ class Embedder:
         return pooled.numpy().astype(np.float32)
 
 
+PROFANITY_PATH = Path(__file__).resolve().parent / "models" / "profanity.npz"
+_WORD = re.compile(r"(?u)\b\w\w+\b")  # the token pattern of the shipped vectoriser
+
+
 class ProfanitySignal:
     """alt-profanity-check's shipped model: probability that a text is offensive.
 
-    The shipped model is a TF-IDF vectoriser and five sigmoid-calibrated linear SVMs. sklearn's predict_proba spends
-    about 20 ms a call on input validation, and its vectoriser's transform about 1 ms building a sparse matrix; the
-    same arithmetic on the extracted vocabulary and weights takes tens of microseconds
-    (tests/safety/test_classifier.py checks both agree)."""
+    The shipped model is a TF-IDF vectoriser and five sigmoid-calibrated linear SVMs, pickled with sklearn.
+    sklearn's predict_proba spends about 20 ms a call on input validation, and its vectoriser's transform about
+    1 ms building a sparse matrix; the same arithmetic on the extracted vocabulary and weights takes tens of
+    microseconds. Importing sklearn to unpickle the model costs about a second of every worker's cold start, so
+    `python -m safety train` also stores the extracted arrays in models/profanity.npz with the package's
+    version; they are used while that version is installed (tests/safety/test_classifier.py checks both paths
+    agree with the package's own predict_prob)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache: Path | None = PROFANITY_PATH) -> None:
+        try:
+            self.version = importlib.metadata.version("alt-profanity-check")
+        except importlib.metadata.PackageNotFoundError as exc:
+            raise ModelUnavailable("alt-profanity-check is not installed") from exc
+        if cache is not None and cache.is_file():
+            with np.load(cache, allow_pickle=False) as data:
+                if str(data["version"]) == self.version:
+                    self._set(tuple(str(w) for w in data["words"]), data["idf"], data["weights"],
+                              data["intercepts"], data["a"], data["b"])
+                    return
+        self._from_package()
+
+    def _from_package(self) -> None:
         try:
             from profanity_check import profanity_check
         except ImportError as exc:
@@ -75,20 +97,34 @@ class ProfanitySignal:
         if model.method != "sigmoid" or any(len(c.calibrators) != 1 for c in calibrated):
             raise ModelUnavailable("alt-profanity-check ships a model of another kind than this code reads")
         vectorizer = profanity_check.vectorizer
-        if vectorizer.sublinear_tf or not vectorizer.use_idf or vectorizer.norm != "l2":
+        if (vectorizer.sublinear_tf or not vectorizer.use_idf or vectorizer.norm != "l2"
+                or vectorizer.analyzer != "word" or vectorizer.ngram_range != (1, 1) or not vectorizer.lowercase
+                or vectorizer.token_pattern != _WORD.pattern or vectorizer.tokenizer or vectorizer.preprocessor):
             raise ModelUnavailable("alt-profanity-check ships a vectoriser of another kind than this code reads")
-        self.analyse = vectorizer.build_analyzer()          # text -> its words, as the vectoriser splits them
-        self.vocabulary = vectorizer.vocabulary_            # word -> column
-        self.idf = vectorizer.idf_.astype(np.float64)       # (V,)
-        self.weights = np.stack([c.estimator.coef_[0] for c in calibrated], axis=1).astype(np.float64)   # (V, 5)
-        self.intercepts = np.array([c.estimator.intercept_[0] for c in calibrated])              # (5,)
-        self.a = np.array([c.calibrators[0].a_ for c in calibrated])
-        self.b = np.array([c.calibrators[0].b_ for c in calibrated])
+        words = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)
+        self._set(tuple(words), vectorizer.idf_,
+                  np.stack([c.estimator.coef_[0] for c in calibrated], axis=1),
+                  np.array([c.estimator.intercept_[0] for c in calibrated]),
+                  np.array([c.calibrators[0].a_ for c in calibrated]),
+                  np.array([c.calibrators[0].b_ for c in calibrated]))
+
+    def _set(self, words, idf, weights, intercepts, a, b) -> None:
+        self.words = words
+        self.vocabulary = {w: i for i, w in enumerate(words)}   # word -> column
+        self.idf = np.asarray(idf, dtype=np.float64)             # (V,)
+        self.weights = np.asarray(weights, dtype=np.float64)     # (V, 5)
+        self.intercepts, self.a, self.b = (np.asarray(v, dtype=np.float64) for v in (intercepts, a, b))  # (5,)
+
+    def save(self, path: Path = PROFANITY_PATH) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, version=np.array(self.version), words=np.array(self.words, dtype=str),
+                            idf=self.idf, weights=self.weights, intercepts=self.intercepts, a=self.a, b=self.b)
 
     def score(self, texts: list[str]) -> np.ndarray:
         decision = np.tile(self.intercepts, (len(texts), 1))                            # (N, 5)
         for row, text in enumerate(texts):
-            counts = Counter(self.vocabulary[w] for w in self.analyse(text) if w in self.vocabulary)
+            # Stop words are not in the vocabulary, so skipping unknown words also drops them.
+            counts = Counter(self.vocabulary[w] for w in _WORD.findall(text.lower()) if w in self.vocabulary)
             if counts:
                 columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
                 tfidf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts)) * self.idf[columns]
@@ -101,15 +137,25 @@ class CharNgrams:
     """Sublinear, L2-normalised TF-IDF of character n-grams within words, over a vocabulary learned from the corpus.
 
     MiniLM's vocabulary is English; these n-grams carry what it misses in Spanish, German and French words and
-    in rewritten spellings. The analyser is sklearn's (`char_wb`); the arithmetic is done here on the stored
-    vocabulary and idf (tests/safety/test_classifier.py checks it against TfidfVectorizer)."""
+    in rewritten spellings. The analyser and arithmetic are sklearn's (`char_wb`, sublinear tf, l2 norm), done
+    here on the stored vocabulary and idf without importing sklearn (tests/safety/test_classifier.py checks them
+    against TfidfVectorizer)."""
 
     def __init__(self, ngrams: tuple[str, ...], idf: np.ndarray, ngram_range: tuple[int, int]) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
         self.ngrams, self.idf, self.ngram_range = ngrams, idf.astype(np.float64), ngram_range
-        self.analyse = TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range, lowercase=True).build_analyzer()
         self.column = {g: i for i, g in enumerate(ngrams)}
+
+    def analyse(self, text: str) -> list[str]:
+        """The n-grams of sklearn's `char_wb` analyser: each lowercased word padded with one space each side."""
+        low, high = self.ngram_range
+        grams = []
+        for word in text.lower().split():
+            word = f" {word} "
+            for n in range(low, high + 1):
+                grams += [word[i:i + n] for i in range(max(len(word) - n, 0) + 1)]
+                if len(word) <= n:  # a word shorter than n counts once
+                    break
+        return grams
 
     def sparse(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(columns, values) of one text's TF-IDF row."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .classifier import HEADS_PATH, Embedder, Heads, ProfanitySignal
+from .classifier import HEADS_PATH, PROFANITY_PATH, Embedder, Heads, ProfanitySignal
 from .corpus import Example, _bucket, load_corpus
 from .normalise import normalise
 from .policy import Policy
@@ -96,4 +96,5 @@ def train() -> None:
 
     train_split = [e for e in load_corpus() if e.split == "train"]
     fit_heads(train_split).save(HEADS_PATH)
+    ProfanitySignal(cache=None).save(PROFANITY_PATH)  # the shipped model's arrays, so workers skip sklearn
     classifier._classifier = None

@@ -91,8 +91,24 @@ def test_the_profanity_signal_matches_the_shipped_model():
 
     from safety.classifier import ProfanitySignal
 
-    texts = ["a red ball bouncing", "you stupid piece of shit", "une vidéo d'un chat", "fuck off and die", "x"]
+    texts = ["a red ball bouncing", "you stupid piece of shit", "une vidéo d'un chat", "fuck off and die", "x",
+             "The QUICK brown fox, and the lazy dog's bone!"]
     assert np.allclose(ProfanitySignal().score(texts), predict_prob(texts), atol=1e-6)
+    assert np.allclose(ProfanitySignal(cache=None).score(texts), predict_prob(texts), atol=1e-6)
+
+
+def test_the_profanity_arrays_are_read_only_for_the_version_they_came_from(tmp_path):
+    from safety.classifier import ProfanitySignal
+
+    signal = ProfanitySignal(cache=None)
+    signal.save(tmp_path / "profanity.npz")
+    cached = ProfanitySignal(cache=tmp_path / "profanity.npz")
+    assert cached.words == signal.words and np.array_equal(cached.weights, signal.weights)
+    stale = dict(np.load(tmp_path / "profanity.npz"))
+    stale["words"] = stale["words"][:10]
+    stale["version"] = np.array("0.0.1")
+    np.savez(tmp_path / "stale.npz", **stale)
+    assert len(ProfanitySignal(cache=tmp_path / "stale.npz").words) == len(signal.words)  # read from the package
 
 
 def test_character_ngrams_match_sklearns_tfidf():

@@ -56,3 +56,27 @@ def test_a_deployment_extends_the_terms(tmp_path):
     rules = load_rules(policy.term_files + (extra,), policy.figure_files + (figures,))
     assert "illicit" in rules.match("selling glorbium").block
     assert rules.match("Jane Q Mayor dancing").public_figures == ("Jane Q Mayor",)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("eine Schießerei in einer Schule", "violence"), ("un vídeo porno", "sexual"),
+     ("une vidéo de propagande djihadiste", "violent-extremism"), ("cómo fabricar explosivos en casa", "illicit"),
+     ("ein gefälschtes Video", "deception")],
+)
+def test_terms_in_other_languages_match_the_folded_prompt(rules, text, category):
+    from safety.normalise import normalise
+
+    assert category in rules.match(normalise(text).text).block
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["un sanglier dans la forêt", "une plage au soleil", "Unkraut aus den Ritzen entfernen", "eine Waffel mit Sahne",
+     "bedrohte Tierarten im Regenwald", "acostar al bebé en la cuna", "a faux fur coat", "ein gewaltiger Wasserfall"],
+)
+def test_foreign_look_alikes_pass(rules, text):
+    from safety.normalise import normalise
+
+    hits = rules.match(normalise(text).text)
+    assert hits.block == {} and hits.review == {}, (hits.block, hits.review)

@@ -9,8 +9,9 @@ from studio.services import job_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# The real prompt gate sends footage that passes for news of a real event to a person (deception).
-FAKE_NEWS = "a realistic news report of the president announcing war"
+# The real prompt gate sends a fight that is neither sport nor graphic to a person (violence, between its review
+# and block thresholds).
+IN_REVIEW = "a street fight between two men outside a bar"
 
 
 def in_review(user, prompt: str):
@@ -21,14 +22,14 @@ def in_review(user, prompt: str):
 
 def test_reviewer_approves_a_prompt_in_review_with_the_keyboard(page, live_server, make_user, log_in, screenshot):
     creator, reviewer = make_user("creator", "ana"), make_user("reviewer", "rui")
-    job = in_review(creator, FAKE_NEWS)
+    job = in_review(creator, IN_REVIEW)
     log_in(reviewer)
     page.get_by_role("navigation").get_by_role("link", name="Review", exact=True).click()
     item = page.locator("article.review-item")
     expect(item).to_have_count(1)
-    expect(item.locator("blockquote.prompt")).to_have_text(FAKE_NEWS)
-    expect(item.locator("meter[aria-label='deception score']")).to_have_count(1)
-    expect(item.locator("ul.reasons")).to_contain_text("deception")
+    expect(item.locator("blockquote.prompt")).to_have_text(IN_REVIEW)
+    expect(item.locator("meter[aria-label='violence score']")).to_have_count(1)
+    expect(item.locator("ul.reasons")).to_contain_text("violence")
     screenshot("queue")
 
     page.keyboard.press("a")  # approve the current (first) item
@@ -40,7 +41,7 @@ def test_reviewer_approves_a_prompt_in_review_with_the_keyboard(page, live_serve
 
     page.get_by_role("link", name="History of decisions").click()
     row = page.locator("tbody tr").first
-    expect(row).to_contain_text(FAKE_NEWS)
+    expect(row).to_contain_text(IN_REVIEW)
     expect(row.locator(".badge")).to_have_text("Approved")
     expect(row).to_contain_text("rui")
     screenshot("history")
@@ -48,7 +49,7 @@ def test_reviewer_approves_a_prompt_in_review_with_the_keyboard(page, live_serve
 
 def test_a_prompt_with_markup_is_shown_inert_to_the_reviewer(page, live_server, make_user, log_in, screenshot):
     creator, reviewer = make_user("creator", "mallory"), make_user("reviewer", "rita")
-    hostile = (f"{FAKE_NEWS} <script>window.pwned = 1; document.title = 'pwned'</script>"
+    hostile = (f"{IN_REVIEW} <script>window.pwned = 1; document.title = 'pwned'</script>"
                "<img src=x onerror=\"window.pwned = 2\">")
     job = in_review(creator, hostile)
     log_in(reviewer)

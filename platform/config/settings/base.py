@@ -91,6 +91,13 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # A connection broken by a database restart is noticed and replaced instead of failing every later query.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A server that vanishes without closing its connections (a network partition, a dead host) is noticed
+    # within about a minute by TCP keepalives, instead of leaving a worker waiting on a dead socket for hours.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+        "keepalives_count": 3,
+    })
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web server and a worker share one SQLite file.
     DATABASES["default"]["OPTIONS"] = {

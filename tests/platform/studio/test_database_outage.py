@@ -71,9 +71,12 @@ class Relay:
             for s in self.sockets:
                 try:
                     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                    s.close()
+                    # close() alone does not wake a pump blocked in recv() on this socket, and the kernel socket
+                    # then stays open: the worker would wait forever on a connection that was meant to drop.
+                    s.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+                s.close()
             self.sockets.clear()
 
 

@@ -221,10 +221,11 @@ class Heads:
 class PromptClassifier:
     """Embeds texts and scores every category; loaded once per process."""
 
-    def __init__(self, heads_path: Path = HEADS_PATH) -> None:
-        self.embedder = Embedder()
-        self.profanity = ProfanitySignal()
-        self.heads = Heads.load(heads_path)
+    def __init__(self, heads_path: Path = HEADS_PATH, *, heads: Heads | None = None, embedder: Embedder | None = None,
+                 profanity: ProfanitySignal | None = None) -> None:
+        self.embedder = embedder or Embedder()
+        self.profanity = profanity or ProfanitySignal()
+        self.heads = heads or Heads.load(heads_path)
         self.ngrams = self.heads.char_ngrams()
 
     def features(self, texts: list[str]) -> np.ndarray:

@@ -52,6 +52,8 @@ def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_we
     weights, bias = [], []
     for category in CATEGORIES:
         target = np.array([category in y for y in labels], dtype=int)
+        if not target.any() or target.all():
+            raise ValueError(f"the training examples need prompts with and without {category!r}")
         model = LogisticRegression(C=regularisation, class_weight={0: 1.0, 1: 1.6}, solver="liblinear",
                                    max_iter=3000, random_state=0)
         model.fit(features, target, sample_weight=sample_weight)
@@ -64,13 +66,13 @@ def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_we
 FOLDS = 5
 
 
-def cross_validate(*, folds: int = FOLDS, policy: Policy | None = None) -> dict:
+def cross_validate(*, folds: int = FOLDS, policy: Policy | None = None, examples: list[Example] | None = None) -> dict:
     """The gate's figures over `folds` folds of the train split, whole seeds held out together, each fold
     judged by heads fitted on the others (the test split is never touched; nothing is saved)."""
     from . import classifier
     from .evaluate import evaluate_examples, merge_reports
 
-    train_split = [e for e in load_corpus() if e.split == "train"]
+    train_split = [e for e in (examples if examples is not None else load_corpus()) if e.split == "train"]
     memo: dict[str, np.ndarray] = {}
     reports = []
     saved = classifier._classifier
@@ -79,11 +81,8 @@ def cross_validate(*, folds: int = FOLDS, policy: Policy | None = None) -> dict:
         for k in range(folds):
             fit = [e for e in train_split if _bucket("cv|" + e.seed, folds) != k]
             held = [e for e in train_split if _bucket("cv|" + e.seed, folds) == k]
-            gate = classifier.PromptClassifier.__new__(classifier.PromptClassifier)
-            gate.embedder, gate.profanity = embedder, profanity
-            gate.heads = fit_heads(fit, memo=memo)
-            gate.ngrams = gate.heads.char_ngrams()
-            classifier._classifier = gate
+            classifier._classifier = classifier.PromptClassifier(heads=fit_heads(fit, memo=memo), embedder=embedder,
+                                                                 profanity=profanity)
             reports.append(evaluate_examples(held, policy))
     finally:
         classifier._classifier = saved

@@ -1,3 +1,5 @@
+import pytest
+
 from safety.corpus import Example
 from safety.evaluate import evaluate_examples, merge_reports
 
@@ -18,3 +20,30 @@ def test_merged_fold_reports_equal_one_report_over_all_the_examples():
     assert {c: m["support"] for c, m in merged["categories"].items()} == \
         {c: m["support"] for c, m in whole["categories"].items()}
     assert merged["benign_false_positive_rate"] == whole["benign_false_positive_rate"]
+
+
+def test_cross_validation_judges_every_train_example_once_and_leaves_the_shipped_gate_alone():
+    from safety import classifier
+    from safety.corpus import load_corpus
+    from safety.taxonomy import CATEGORIES
+    from safety.train import cross_validate
+
+    corpus = load_corpus()
+    harmful = [e for c in CATEGORIES for e in [e for e in corpus if e.split == "train" and e.kind == "harmful"
+                                               and c in e.categories][:12:3]]
+    benign = [e for e in corpus if e.split == "train" and e.kind == "benign"][::40]
+    held_out = [e for e in corpus if e.split == "test"][:5]
+    shipped = classifier.prompt_classifier()
+    report = cross_validate(folds=2, examples=harmful + benign + held_out)
+    assert report["rates"]["harmful caught"][2] == len(harmful)
+    assert report["rates"]["benign allowed"][2] == len(benign)
+    assert classifier.prompt_classifier() is shipped
+
+
+def test_training_without_a_category_is_refused_clearly():
+    from safety.corpus import load_corpus
+    from safety.train import fit_heads
+
+    benign = [e for e in load_corpus() if e.kind == "benign"][:4]
+    with pytest.raises(ValueError, match="with and without"):
+        fit_heads(benign)

@@ -59,6 +59,18 @@ class Embedder:
         return pooled.numpy().astype(np.float32)
 
 
+def tfidf_row(columns, idf: np.ndarray, *, sublinear: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(columns, values) of one L2-normalised TF-IDF row, as sklearn's TfidfVectorizer computes it, from the
+    vocabulary column of each token (None for tokens outside the vocabulary)."""
+    counts = Counter(c for c in columns if c is not None)
+    if not counts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+    tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    values = (1.0 + np.log(tf) if sublinear else tf) * idf[cols]
+    return cols, values / np.linalg.norm(values)
+
+
 PROFANITY_PATH = Path(__file__).resolve().parent / "models" / "profanity.npz"
 _WORD = re.compile(r"(?u)\b\w\w+\b")  # the token pattern of the shipped vectoriser
 
@@ -124,11 +136,8 @@ class ProfanitySignal:
         decision = np.tile(self.intercepts, (len(texts), 1))                            # (N, 5)
         for row, text in enumerate(texts):
             # Stop words are not in the vocabulary, so skipping unknown words also drops them.
-            counts = Counter(self.vocabulary[w] for w in _WORD.findall(text.lower()) if w in self.vocabulary)
-            if counts:
-                columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-                tfidf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts)) * self.idf[columns]
-                decision[row] += (tfidf / np.linalg.norm(tfidf)) @ self.weights[columns]
+            columns, values = tfidf_row((self.vocabulary.get(w) for w in _WORD.findall(text.lower())), self.idf)
+            decision[row] += values @ self.weights[columns]
         positive = 1.0 / (1.0 + np.exp(self.a * decision + self.b))
         return positive.mean(axis=1).astype(np.float32)
 
@@ -159,12 +168,7 @@ class CharNgrams:
 
     def sparse(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(columns, values) of one text's TF-IDF row."""
-        counts = Counter(self.column[g] for g in self.analyse(text) if g in self.column)
-        if not counts:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * self.idf[columns]
-        return columns, values / np.linalg.norm(values)
+        return tfidf_row((self.column.get(g) for g in self.analyse(text)), self.idf, sublinear=True)
 
 
 @dataclass(frozen=True)

@@ -136,7 +136,11 @@ def test_a_worker_survives_a_database_outage_and_finishes_every_job_once(relay, 
         assert worker.poll() is None
     finally:
         worker.terminate()
-        output = worker.communicate(timeout=30)[0]
+        try:
+            output = worker.communicate(timeout=30)[0]
+        except subprocess.TimeoutExpired:  # a stuck worker must not outlive the test
+            worker.kill()
+            output = worker.communicate()[0]
     assert "database unavailable" in output or "re-queued" in output or "requeued" in output, output[-2000:]
     done = Counter(line.split()[1] for line in log.read_text().splitlines() if line.startswith("done"))
     assert len(done) == 4 and set(done.values()) == {1}

@@ -52,19 +52,19 @@ from scipy import ndimage
 
 from .errors import PayloadError
 
-ALGORITHM = "io.clearframe.watermark.ss-luma.v3"
+ALGORITHM = "io.clearframe.watermark.ss-luma.v2"
 PAYLOAD_BITS = 64
-CHIP = 8  # pixels per chip side
+CHIP = 4  # pixels per chip side
 TILE_CHIPS = 32  # chips per tile side
 TILE = CHIP * TILE_CHIPS  # pixels per tile side
 PILOT_SHARE = 0.125  # share of the chips that carry the pilot
-SMOOTH = 1.4  # Gaussian sigma (pixels) that softens chip edges
+SMOOTH = 0.7  # Gaussian sigma (pixels) that softens chip edges
 SSIM_C2 = (0.03 * 255) ** 2  # the C2 constant of SSIM for 8-bit images
 MASK_POWER = 0.25  # mask = (local variance + C2) ** (MASK_POWER / 2)
-SSIM_K = 0.21  # mark amplitude <= SSIM_K * sqrt(var + C2) at every pixel: no window's SSIM drops much below 1 / (1 + k^2)
+SSIM_K = 0.21  # mark amplitude <= SSIM_K * sqrt(var + C2) in flat areas: their SSIM stays near 1 / (1 + k^2)
 TARGET_PSNR_DB = 40.3  # mean-square strength of the mark in each frame (before 8-bit rounding)
-HIGHPASS_SIZE = 9  # box filter whose output is subtracted from the luma at detection
-NORM_SIZE = 15  # window of the local activity estimate at detection
+HIGHPASS_SIZE = 5  # box filter whose output is subtracted from the luma at detection
+NORM_SIZE = 9  # window of the local activity estimate at detection
 NORM_FLOOR = 0.5  # keeps flat, noiseless areas from dividing by zero
 NORM_POWER = 2.0  # residual / activity ** 2: inverse-variance weighting
 CRC_BITS = 24  # CRC-24 (the LTE polynomial) over the payload: a random word passes with probability 2^-24
@@ -222,35 +222,15 @@ def luma(frame: np.ndarray) -> np.ndarray:
     return frame.astype(np.float32) @ _LUMA
 
 
-def local_variance(y: np.ndarray) -> np.ndarray:
-    """Variance of the luma in the 7 x 7 window around each pixel (the SSIM window's scale)."""
-    mean = ndimage.uniform_filter(y, size=7)
-    return np.maximum(ndimage.uniform_filter(y * y, size=7) - mean * mean, 0.0)
+def texture_mask(y: np.ndarray) -> np.ndarray:
+    """Allowed amplitude per pixel, up to a factor: sqrt(local variance + C2) of the SSIM index.
 
-
-def _amplitude(y: np.ndarray, pattern: np.ndarray, rms: float) -> np.ndarray:
-    """Per-pixel amplitude min(k * mask, SSIM_K * sqrt(var + C2)), mask = (var + C2) ** (MASK_POWER / 2), with
-    k the largest value whose mark stays within the mean-square budget rms^2.
-
-    Noise of amplitude a * sqrt(var + C2) lowers a window's SSIM to about 1 / (1 + a^2), so the cap bounds the
-    loss of SSIM everywhere, flat sky and busy texture alike: flat areas sit at their SSIM bound and busy ones,
-    where the mask grows more slowly than the bound, take the rest of the budget.
+    Noise of amplitude k * sqrt(var + C2) lowers a window's SSIM to about 1 / (1 + k^2), so one factor k
+    bounds the loss of SSIM everywhere, flat sky and busy texture alike.
     """
-    base = local_variance(y) + SSIM_C2
-    mask, cap = base ** (MASK_POWER / 2), SSIM_K * np.sqrt(base)
-    # k is found on a 1-in-9 subsample of the frame (a stride prime to the chip size, so every position within
-    # a chip is sampled alike): the mean square it sets is within a few per cent of the whole frame's.
-    m, c, p2 = mask[1::3, 1::3], cap[1::3, 1::3], pattern[1::3, 1::3] ** 2
-    lo, hi = 0.0, float(np.max(c / m))
-    if np.mean(c**2 * p2) <= rms**2:
-        lo = hi  # even the SSIM bound everywhere stays within the budget
-    for _ in range(30 if lo < hi else 0):
-        k = (lo + hi) / 2
-        if np.mean(np.minimum(k * m, c) ** 2 * p2) > rms**2:
-            hi = k
-        else:
-            lo = k
-    return np.minimum(lo * mask, cap)
+    mean = ndimage.uniform_filter(y, size=7)
+    var = np.maximum(ndimage.uniform_filter(y * y, size=7) - mean * mean, 0.0)
+    return (var + SSIM_C2) ** (MASK_POWER / 2)
 
 
 def _payload_tile(payload: bytes, key: bytes) -> np.ndarray:
@@ -266,16 +246,17 @@ def embed(frames: np.ndarray, payload: bytes, *, key: bytes = DEFAULT_KEY,
           target_psnr_db: float = TARGET_PSNR_DB) -> np.ndarray:
     """Return watermarked copies of uint8 RGB frames (T, H, W, 3) carrying the 64-bit payload.
 
-    Each frame gets delta = amplitude * pattern on its luma, with the per-pixel amplitude of `_amplitude`: the
-    frame's PSNR at `target_psnr_db` and no pixel beyond its SSIM bound.
+    Each frame gets delta = k * mask * pattern on its luma, with k the largest value that keeps both the
+    frame's PSNR at `target_psnr_db` and every window's SSIM near 1 / (1 + SSIM_K^2).
     """
     _, h, w, _ = frames.shape
     pattern = _frame_pattern(_payload_tile(payload, key), h, w)
     rms = 255.0 / 10 ** (target_psnr_db / 20)
     out = np.empty_like(frames)
     for i, frame in enumerate(frames):
-        delta = _amplitude(luma(frame), pattern, rms) * pattern
-        out[i] = np.clip(frame + delta[..., None] + 0.5, 0, 255).astype(np.uint8)
+        shaped = texture_mask(luma(frame)) * pattern
+        k = min(rms / max(float(np.sqrt(np.mean(shaped**2))), 1e-6), SSIM_K * SSIM_C2 ** ((1 - MASK_POWER) / 2))
+        out[i] = np.clip(frame + (k * shaped)[..., None] + 0.5, 0, 255).astype(np.uint8)
     return out
 
 

@@ -38,6 +38,13 @@ budget, already before any re-encoding (per-frame z about 9.5 on the marked fram
 gained about 2 dB over the hard BCH + Chase decoder of v1 (on a Gaussian channel at equal chip energy, 50%
 success at z about 13.3 instead of 17). Zero detections on 1,000 unmarked clips. Frames smaller than a tile
 (128x128) or fully flat carry too little to decode.
+
+Tried and not kept: 8-pixel chips (256-pixel tile, detector filters 9/15) with a per-pixel SSIM cap that fills
+the PSNR budget. At 480x832 (20 clips) sealed SSIM rose to 0.987 but CRF 35 stayed at 90% (the clips lost were
+the full-frame grass and gravel textures); at 256x256 (100 clips) CRF 35 rose to 65% while everything else
+fell (CRF 23 89%, crop 76%, remux 93%): at that scale host texture interferes more than compression removes.
+Informed embedding (cancelling each coded bit's host correlation, as the detector sees it) did not help
+either: the detector's response to the mark varies more from bit to bit than the host interferes.
 """
 
 from __future__ import annotations

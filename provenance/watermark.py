@@ -59,19 +59,16 @@ from scipy import ndimage
 
 from .errors import PayloadError
 
-ALGORITHM = "io.clearframe.watermark.ss-luma.v2"
+ALGORITHM = "io.clearframe.watermark.ss-cr.v3"
 PAYLOAD_BITS = 64
-CHIP = 4  # pixels per chip side
+CHIP = 8  # pixels per chip side
 TILE_CHIPS = 32  # chips per tile side
 TILE = CHIP * TILE_CHIPS  # pixels per tile side
 PILOT_SHARE = 0.125  # share of the chips that carry the pilot
-SMOOTH = 0.7  # Gaussian sigma (pixels) that softens chip edges
-SSIM_C2 = (0.03 * 255) ** 2  # the C2 constant of SSIM for 8-bit images
-MASK_POWER = 0.25  # mask = (local variance + C2) ** (MASK_POWER / 2)
-SSIM_K = 0.21  # mark amplitude <= SSIM_K * sqrt(var + C2) in flat areas: their SSIM stays near 1 / (1 + k^2)
-TARGET_PSNR_DB = 40.3  # mean-square strength of the mark in each frame (before 8-bit rounding)
-HIGHPASS_SIZE = 5  # box filter whose output is subtracted from the luma at detection
-NORM_SIZE = 9  # window of the local activity estimate at detection
+SMOOTH = 1.4  # Gaussian sigma (pixels) that softens chip edges
+TARGET_PSNR_DB = 42.0  # mean-square strength of the mark in each frame (before 8-bit rounding)
+HIGHPASS_SIZE = 9  # box filter whose output is subtracted from the Cr channel at detection
+NORM_SIZE = 15  # window of the local activity estimate at detection
 NORM_FLOOR = 0.5  # keeps flat, noiseless areas from dividing by zero
 NORM_POWER = 2.0  # residual / activity ** 2: inverse-variance weighting
 CRC_BITS = 24  # CRC-24 (the LTE polynomial) over the payload: a random word passes with probability 2^-24
@@ -85,7 +82,11 @@ FALSE_POSITIVE_RATE = 1e-6  # per video
 CANDIDATE_OFFSETS = 8  # tile offsets tried for decoding: the 4 best peaks and the best offset next to each
 SEARCH_PEAK_FLOOR = 2.0  # pilot correlation peak (standard deviations) below which a frame adds nothing
 DEFAULT_KEY = b"clearframe watermark key v1"
-_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+# The mark lives on the red-difference chroma axis Cr (BT.601): adding d * _CR_RGB to a pixel's R, G, B moves
+# its Cr by d and leaves its luma and Cb unchanged; _CR reads Cr back. Natural images carry far less texture in
+# Cr than in luma, so the host hides the mark much less, and encoders keep 8-pixel chroma patterns well.
+_CR_RGB = np.array([1.402, -0.714136, 0.0], dtype=np.float32)
+_CR = np.array([0.5, -0.418688, -0.081312], dtype=np.float32)
 
 
 # --- payload coding -------------------------------------------------------------------------------------
@@ -224,20 +225,9 @@ def _frame_pattern(tile: np.ndarray, h: int, w: int) -> np.ndarray:
     return np.tile(tile, reps)[:h, :w]
 
 
-def luma(frame: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 RGB -> (H, W) float32 luma (BT.601 weights)."""
-    return frame.astype(np.float32) @ _LUMA
-
-
-def texture_mask(y: np.ndarray) -> np.ndarray:
-    """Allowed amplitude per pixel, up to a factor: sqrt(local variance + C2) of the SSIM index.
-
-    Noise of amplitude k * sqrt(var + C2) lowers a window's SSIM to about 1 / (1 + k^2), so one factor k
-    bounds the loss of SSIM everywhere, flat sky and busy texture alike.
-    """
-    mean = ndimage.uniform_filter(y, size=7)
-    var = np.maximum(ndimage.uniform_filter(y * y, size=7) - mean * mean, 0.0)
-    return (var + SSIM_C2) ** (MASK_POWER / 2)
+def chroma(frame: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 RGB -> (H, W) float32 red-difference chroma Cr (BT.601, without the 128 offset)."""
+    return frame.astype(np.float32) @ _CR
 
 
 def _payload_tile(payload: bytes, key: bytes) -> np.ndarray:
@@ -253,33 +243,32 @@ def embed(frames: np.ndarray, payload: bytes, *, key: bytes = DEFAULT_KEY,
           target_psnr_db: float = TARGET_PSNR_DB) -> np.ndarray:
     """Return watermarked copies of uint8 RGB frames (T, H, W, 3) carrying the 64-bit payload.
 
-    Each frame gets delta = k * mask * pattern on its luma, with k the largest value that keeps both the
-    frame's PSNR at `target_psnr_db` and every window's SSIM near 1 / (1 + SSIM_K^2).
+    Every frame gets the same pattern on its Cr axis, scaled so that the mark alone (before 8-bit rounding)
+    sits at `target_psnr_db` over R, G and B.
     """
     _, h, w, _ = frames.shape
     pattern = _frame_pattern(_payload_tile(payload, key), h, w)
     rms = 255.0 / 10 ** (target_psnr_db / 20)
+    delta = (rms / float(np.sqrt(np.mean(_CR_RGB**2))) * pattern)[..., None] * _CR_RGB
     out = np.empty_like(frames)
     for i, frame in enumerate(frames):
-        shaped = texture_mask(luma(frame)) * pattern
-        k = min(rms / max(float(np.sqrt(np.mean(shaped**2))), 1e-6), SSIM_K * SSIM_C2 ** ((1 - MASK_POWER) / 2))
-        out[i] = np.clip(frame + (k * shaped)[..., None] + 0.5, 0, 255).astype(np.uint8)
+        out[i] = np.clip(frame + delta + 0.5, 0, 255).astype(np.uint8)
     return out
 
 
 # --- detection ------------------------------------------------------------------------------------------
 
 def highpass(y: np.ndarray) -> np.ndarray:
-    """Luma minus its local mean: removes most of the host image, keeps the chip-scale pattern."""
+    """A channel minus its local mean: removes most of the host image, keeps the chip-scale pattern."""
     return y - ndimage.uniform_filter(y, size=HIGHPASS_SIZE)
 
 
 def residual(frame: np.ndarray) -> np.ndarray:
-    """High-passed, outlier-clipped luma: the part of a frame the pattern lives in."""
-    return residual_of_luma(luma(frame))
+    """High-passed, outlier-clipped Cr: the part of a frame the pattern lives in."""
+    return residual_of_channel(chroma(frame))
 
 
-def residual_of_luma(y: np.ndarray) -> np.ndarray:
+def residual_of_channel(y: np.ndarray) -> np.ndarray:
     r = highpass(y)
     r = r / (ndimage.uniform_filter(np.abs(r), size=NORM_SIZE) + NORM_FLOOR) ** NORM_POWER
     limit = 3.0 * float(np.mean(np.abs(r))) + 1e-9

@@ -75,6 +75,26 @@ def test_embed_is_imperceptible_and_detected(clip):
     assert wm.bit_accuracy(found, PAYLOAD) > 0.95
 
 
+def test_the_mark_moves_chroma_only(clip):
+    """The delta lies on the Cr axis: luma and Cb change by 8-bit rounding at most, Cr by the pattern."""
+    marked = wm.embed(clip, PAYLOAD).astype(np.float32)
+    original = clip.astype(np.float32)
+    delta = marked - original
+    luma_delta = delta @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    cb_delta = delta @ np.array([-0.168736, -0.331264, 0.5], dtype=np.float32)
+    unclipped = ((original > 8) & (original < 247)).all(axis=-1)
+    assert np.abs(luma_delta[unclipped]).max() <= 1.0 and np.abs(cb_delta[unclipped]).max() <= 1.0
+    assert np.abs(wm.chroma(marked) - wm.chroma(original)).mean() > 1.0
+
+
+def test_grey_video_carries_the_mark(clip):
+    """Grey content has no chroma of its own: the mark gives it a faint tint and is read back in full."""
+    grey = np.repeat(np.round(clip.astype(np.float32) @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)[..., None],
+                     3, axis=-1)
+    found = wm.detect(wm.embed(grey, PAYLOAD))
+    assert found.payload == PAYLOAD and wm.bit_accuracy(found, PAYLOAD) > 0.99
+
+
 def test_unmarked_clips_are_not_detected():
     for index in range(6):
         found = wm.detect(make_clip(500 + index, size=(128, 128), frames=8))

@@ -1,14 +1,16 @@
-"""Spread-spectrum video watermark: a keyed, periodic luma pattern carrying a convolutionally coded 64-bit payload.
+"""Spread-spectrum video watermark: a keyed, periodic chroma (Cr) pattern carrying a convolutionally coded 64-bit
+payload.
 
 Layout. A tile of TILE_CHIPS x TILE_CHIPS chips of CHIP x CHIP pixels repeats over every frame from its
 top-left corner. A keyed permutation gives 1/8 of the chips to a pilot (all +1) and the rest, round robin, to
 the 288 coded bits of the payload: 64 bits, a CRC-24, a rate-1/3 convolutional code of constraint length 9
-terminated by 8 zero bits. Every chip also carries a keyed +/-1 sign. The slightly smoothed pattern is scaled
-by an SSIM-derived mask (sqrt(local variance + C2) to a power) and added to the luma (the same delta on R, G
-and B leaves chroma alone), as strong as the frame's PSNR budget allows but never beyond an SSIM bound in any
-window.
+terminated by 8 zero bits. Every chip also carries a keyed +/-1 sign. The slightly smoothed pattern is added,
+at one strength set by a PSNR budget, along the red-difference chroma axis Cr: luma and Cb are left alone.
+Natural images carry far less texture in Cr than in luma, so the host hides the mark much less; 8-pixel chips
+are coarse enough to survive 4:2:0 chroma subsampling, downscaling and heavy H.264, and smooth enough to cost
+little SSIM for their energy.
 
-Detection. Each frame's luma is high-passed, divided by the square of its local activity (inverse-variance
+Detection. Each frame's Cr is high-passed, divided by the square of its local activity (inverse-variance
 weighting: flat areas hide little host noise, busy ones much), clipped against outliers and folded onto one
 tile. The tile's offset (crops move it) is found by whitened correlation of the frames' tiles, weighted by how
 clearly each frame's own pilot stands out, with all bit patterns and the pilot; at each of a few candidate
@@ -26,25 +28,23 @@ below the 1e-6 target. The pilot statistic z = sum(s_k x_k) / sqrt(sum x_k^2) is
 (P(z >= t) <= exp(-t^2/2), Hoeffding) on unmarked content and is reported, per second too, as evidence of how
 much of the mark is present.
 
-Measured limits (`python -m provenance evaluate`, seed 0). Re-encoders predict most frames from a few intra
-frames; a mark fixed to the screen does not survive that prediction where the content moves, so after
-re-encoding nearly all the evidence comes from intra frames, and per intra frame the capacity grows with the
-pixel count. Sealed frames: PSNR 42.6 dB / SSIM 0.9835 at 256x256, 42.9 dB / 0.9815 at 480x832. At 480x832
-(20 clips) the payload is recovered from every clip under every attack of the suite except H.264 CRF 35
-(90%). At 256x256 (100 clips): 97% after CRF 23, 89% after CRF 28, 54% after CRF 35, 89% after the 80% crop,
-91-96% under the other re-encoding attacks, 99% after a remux. In a 30-clip check with seed 2 the clip lost
-even at CRF 23 was a busy texture (gravel): there host noise at chip scale drowns a mark held to the PSNR
-budget, already before any re-encoding (per-frame z about 9.5 on the marked frames). Soft decoding
-gained about 2 dB over the hard BCH + Chase decoder of v1 (on a Gaussian channel at equal chip energy, 50%
-success at z about 13.3 instead of 17). Zero detections on 1,000 unmarked clips. Frames smaller than a tile
-(128x128) or fully flat carry too little to decode.
+Measured limits (`python -m provenance evaluate`, seed 0). Sealed frames: PSNR 41.6 dB, SSIM 0.9865 at
+256x256 and 0.9847 at 480x832. At 480x832 (20 clips, 5 s) the payload is recovered from every clip under every
+attack of the suite. At 256x256 (100 clips, 3 s): every clip under every attack except H.264 CRF 35 (92%),
+brightness -20% and contrast +20% (97% each: where those push pixels to 0 or 255 the chroma offset is
+clipped away). Re-encoders predict most frames from a few intra frames; a mark fixed to the screen does not
+survive that prediction where the content moves, so at CRF 35 nearly all the evidence comes from the intra
+frames and the capacity per intra frame grows with the pixel count. Zero detections on 1,000 unmarked clips.
+On flat grey areas a faint red-green mottle (R within about +/-4 levels) can be seen under magnification.
+Frames smaller than a tile (256x256) carry part of the pattern; fully flat or fully saturated ones carry none.
 
-Tried and not kept: 8-pixel chips (256-pixel tile, detector filters 9/15) with a per-pixel SSIM cap that fills
-the PSNR budget. At 480x832 (20 clips) sealed SSIM rose to 0.987 but CRF 35 stayed at 90% (the clips lost were
-the full-frame grass and gravel textures); at 256x256 (100 clips) CRF 35 rose to 65% while everything else
-fell (CRF 23 89%, crop 76%, remux 93%): at that scale host texture interferes more than compression removes.
-Informed embedding (cancelling each coded bit's host correlation, as the detector sees it) did not help
-either: the detector's response to the mark varies more from bit to bit than the host interferes.
+Earlier designs, measured with the same command. v2 put the pattern on luma in 4-pixel chips, scaled by a
+texture mask and held to an SSIM bound (PSNR 42.6 dB / SSIM 0.9835 at 256x256): 97% after CRF 23, 89% after
+CRF 28, 54% after CRF 35, 89% after the crop; at 480x832 CRF 35 reached 90%. Luma with 8-pixel chips raised
+CRF 35 to 65% at 256x256 but lost elsewhere (CRF 23 89%, crop 76%): host texture at that scale interferes
+more than compression removes. Informed embedding on luma (cancelling each coded bit's host correlation as
+the detector sees it) did not help: the detector's response to the mark varies more from bit to bit than
+the host interferes. Soft decoding gained about 2 dB over the hard BCH + Chase decoder of v1.
 """
 
 from __future__ import annotations

@@ -466,16 +466,36 @@ class WatermarkResult:
 
 
 class Detector:
-    """Streams frames in; folds each into a tile so memory stays at one small tile per frame."""
+    """Streams frames in; folds each into one tile, and keeps at most about `max_tiles` tiles (256 KB each).
+
+    Past that, neighbouring tiles within the same second are summed in pairs, so a long upload costs bounded
+    memory, the per-second map stays exact and frame weighting only gets coarser in time.
+    """
+
+    max_tiles = 512
 
     def __init__(self, key: bytes = DEFAULT_KEY):
         self.key = key
         self.tiles: list[np.ndarray] = []
-        self.times: list[float] = []
+        self.times: list[float] = []  # time of each tile's first frame
 
     def add(self, t: float, frame: np.ndarray) -> None:
         self.tiles.append(fold(residual(frame)).astype(np.float32))
         self.times.append(float(t))
+        if len(self.tiles) > self.max_tiles:
+            self._merge_pairs()
+
+    def _merge_pairs(self) -> None:
+        tiles, times, i = [], [], 0
+        while i < len(self.tiles):
+            times.append(self.times[i])
+            if i + 1 < len(self.tiles) and math.floor(self.times[i]) == math.floor(self.times[i + 1]):
+                tiles.append(self.tiles[i] + self.tiles[i + 1])
+                i += 2
+            else:
+                tiles.append(self.tiles[i])
+                i += 1
+        self.tiles, self.times = tiles, times
 
     def result(self) -> WatermarkResult:
         if not self.tiles:

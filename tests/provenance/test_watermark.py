@@ -126,6 +126,22 @@ def test_seconds_map_shows_the_marked_part(scene):
     assert result.seconds[0]["z"] > wm.SECOND_THRESHOLD > result.seconds[1]["z"]
 
 
+def test_long_input_keeps_bounded_tiles_and_an_exact_seconds_map(scene):
+    """Past max_tiles, tiles of the same second are summed in pairs: memory stays bounded, the mark is still
+    decoded and every second of the map keeps its own evidence."""
+    marked = wm.embed(scene[:16], PAYLOAD)
+    other = make_clip(901, size=(256, 256), frames=16)
+    detector = wm.Detector()
+    detector.max_tiles = 6
+    for i, frame in enumerate(np.concatenate([marked, other])):
+        detector.add(i / 16, frame)
+    assert len(detector.tiles) <= 6 + 1
+    assert all(int(t) in (0, 1) for t in detector.times)
+    result = detector.result()
+    assert result.detected and result.payload == PAYLOAD.hex()
+    assert [s["detected"] for s in result.seconds] == [True, False]
+
+
 def test_viterbi_finds_the_best_correlating_codeword():
     """The decoder is maximum likelihood: no codeword near the received word correlates better than its answer."""
     rng = np.random.default_rng(11)

@@ -36,7 +36,8 @@ clipped away). Re-encoders predict most frames from a few intra frames; a mark f
 survive that prediction where the content moves, so at CRF 35 nearly all the evidence comes from the intra
 frames and the capacity per intra frame grows with the pixel count. Zero detections on 1,000 unmarked clips.
 On flat grey areas a faint red-green mottle (R within about +/-4 levels) can be seen under magnification.
-Frames smaller than a tile (256x256) carry part of the pattern; fully flat or fully saturated ones carry none.
+Frames smaller than a tile (256x256) carry only part of the pattern; flat ones carry it well (no host texture
+hides it), and pixels whose red or green sits at 0 or 255 carry only the half of it that points inward.
 
 Earlier designs, measured with the same command. v2 put the pattern on luma in 4-pixel chips, scaled by a
 texture mask and held to an SSIM bound (PSNR 42.6 dB / SSIM 0.9835 at 256x256): 97% after CRF 23, 89% after

@@ -240,6 +240,7 @@ class PromptClassifier:
         probabilities = self.heads.predict(self.features(texts), sparse)
         return [dict(zip(self.heads.categories, map(float, row), strict=True)) for row in probabilities]
 
+
 _classifier: PromptClassifier | None = None
 _classifier_lock = threading.Lock()
 

@@ -73,10 +73,12 @@ def cross_validate(*, folds: int = FOLDS, policy: Policy | None = None, examples
     from .evaluate import evaluate_examples, merge_reports
 
     train_split = [e for e in (examples if examples is not None else load_corpus()) if e.split == "train"]
-    memo: dict[str, np.ndarray] = {}
+    embedder, profanity = Embedder(), ProfanitySignal()
+    # Every text of the train split is featurised once, with these models; each fold's fit reads the memo.
+    texts = list(dict.fromkeys([e.text for e in train_split] + [normalise(e.text).text for e in train_split]))
+    memo = dict(zip(texts, featurise(texts, embedder, profanity), strict=True))
     reports = []
     saved = classifier._classifier
-    embedder, profanity = Embedder(), ProfanitySignal()
     try:
         for k in range(folds):
             fit = [e for e in train_split if _bucket("cv|" + e.seed, folds) != k]

@@ -67,7 +67,13 @@ TILE_CHIPS = 32  # chips per tile side
 TILE = CHIP * TILE_CHIPS  # pixels per tile side
 PILOT_SHARE = 0.125  # share of the chips that carry the pilot
 SMOOTH = 1.4  # Gaussian sigma (pixels) that softens chip edges
-TARGET_PSNR_DB = 42.0  # mean-square strength of the mark in each frame (before 8-bit rounding)
+TARGET_PSNR_DB = 42.0  # mean-square strength of the mark on flat mid-tones (before 8-bit rounding)
+MASK_WINDOW = 16  # pixels: the macroblock over which an H.264 encoder's adaptive quantisation measures texture
+MASK_SIGMA = 12.0  # local luma standard deviation above which the mark grows
+MASK_POWER = 1 / 3  # the quantiser step grows about as the cube root of the local luma deviation
+MASK_MAX = 2.0  # most the mark grows in busy areas
+HEADROOM = 16.0  # levels from 0 or 255 (red or green) over which the mark shrinks ...
+HEADROOM_FLOOR = 0.5  # ... to this share: the half pointing outward is clipped away there anyway
 HIGHPASS_SIZE = 9  # box filter whose output is subtracted from the Cr channel at detection
 NORM_SIZE = 15  # window of the local activity estimate at detection
 NORM_FLOOR = 0.5  # keeps flat, noiseless areas from dividing by zero
@@ -88,6 +94,7 @@ DEFAULT_KEY = b"clearframe watermark key v1"
 # Cr than in luma, so the host hides the mark much less, and encoders keep 8-pixel chroma patterns well.
 _CR_RGB = np.array([1.402, -0.714136, 0.0], dtype=np.float32)
 _CR = np.array([0.5, -0.418688, -0.081312], dtype=np.float32)
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
 # --- payload coding -------------------------------------------------------------------------------------
@@ -240,19 +247,38 @@ def _payload_tile(payload: bytes, key: bytes) -> np.ndarray:
     return tile / np.sqrt(np.mean(tile**2))
 
 
+def strength_map(frame: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 RGB -> (H, W) float32 gain of the mark at each pixel, 1 on flat mid-tones.
+
+    Busy areas get more: H.264's adaptive quantisation gives a macroblock a quantiser step that grows about as
+    the cube root of its luma deviation, and texture hides the change (SSIM barely moves). Pixels whose red or
+    green sits near 0 or 255 get less: half of the mark is clipped away there, and any darkening or brightening
+    clips the rest.
+    """
+    f = frame.astype(np.float32)
+    luma = f @ _LUMA
+    mean = ndimage.uniform_filter(luma, size=MASK_WINDOW)
+    deviation = np.sqrt(np.maximum(ndimage.uniform_filter(luma * luma, size=MASK_WINDOW) - mean * mean, 0.0))
+    gain = np.clip((deviation / MASK_SIGMA) ** MASK_POWER, 1.0, MASK_MAX)
+    red_green = f[..., :2]
+    headroom = ndimage.uniform_filter(np.minimum(red_green, 255.0 - red_green).min(axis=-1), size=5)
+    return gain * (HEADROOM_FLOOR + (1.0 - HEADROOM_FLOOR) * np.clip(headroom / HEADROOM, 0.0, 1.0))
+
+
 def embed(frames: np.ndarray, payload: bytes, *, key: bytes = DEFAULT_KEY,
           target_psnr_db: float = TARGET_PSNR_DB) -> np.ndarray:
     """Return watermarked copies of uint8 RGB frames (T, H, W, 3) carrying the 64-bit payload.
 
-    Every frame gets the same pattern on its Cr axis, scaled so that the mark alone (before 8-bit rounding)
-    sits at `target_psnr_db` over R, G and B.
+    Every frame gets the same pattern on its Cr axis; on flat mid-tones the mark alone (before 8-bit rounding)
+    sits at `target_psnr_db` over R, G and B, elsewhere it is scaled by `strength_map`.
     """
     _, h, w, _ = frames.shape
     pattern = _frame_pattern(_payload_tile(payload, key), h, w)
     rms = 255.0 / 10 ** (target_psnr_db / 20)
-    delta = (rms / float(np.sqrt(np.mean(_CR_RGB**2))) * pattern)[..., None] * _CR_RGB
+    unit = rms / float(np.sqrt(np.mean(_CR_RGB**2))) * pattern
     out = np.empty_like(frames)
     for i, frame in enumerate(frames):
+        delta = (unit * strength_map(frame))[..., None] * _CR_RGB
         out[i] = np.clip(frame + delta + 0.5, 0, 255).astype(np.uint8)
     return out
 

@@ -69,7 +69,7 @@ def test_payload_length_checked():
 def test_embed_is_imperceptible_and_detected(clip):
     marked = wm.embed(clip, PAYLOAD)
     assert marked.dtype == np.uint8 and marked.shape == clip.shape
-    assert _psnr(marked, clip) >= 40.0
+    assert _psnr(marked, clip) >= 39.0  # busy natural content takes a stronger mark than flat mid-tones
     found = wm.detect(marked)
     assert found.detected and found.payload == PAYLOAD
     assert wm.bit_accuracy(found, PAYLOAD) > 0.95
@@ -85,6 +85,30 @@ def test_the_mark_moves_chroma_only(clip):
     unclipped = ((original > 8) & (original < 247)).all(axis=-1)
     assert np.abs(luma_delta[unclipped]).max() <= 1.0 and np.abs(cb_delta[unclipped]).max() <= 1.0
     assert np.abs(wm.chroma(marked) - wm.chroma(original)).mean() > 1.0
+
+
+def test_strength_map_grows_with_texture_and_shrinks_near_saturation():
+    """Flat mid-tones get the base strength, busy areas more (at most MASK_MAX), pixels at 0 or 255 less."""
+    rng = np.random.default_rng(2)
+    grey = np.full((64, 64, 3), 128, dtype=np.uint8)
+    assert np.allclose(wm.strength_map(grey), 1.0)
+    assert abs(_psnr(wm.embed(grey[None].repeat(2, axis=0), PAYLOAD), grey[None]) - wm.TARGET_PSNR_DB) < 0.5
+    busy = np.clip(128 + rng.normal(scale=50, size=(64, 64, 1)), 0, 255).repeat(3, axis=-1).astype(np.uint8)
+    inner = wm.strength_map(busy)[16:48, 16:48]
+    assert inner.min() > 1.3 and inner.max() <= wm.MASK_MAX
+    assert np.allclose(wm.strength_map(np.zeros_like(grey)), wm.HEADROOM_FLOOR)
+    assert np.allclose(wm.strength_map(np.full_like(grey, 255)), wm.HEADROOM_FLOOR)
+    near_white = wm.strength_map(np.full_like(grey, 247))  # 8 levels of headroom: half-way down the ramp
+    assert np.allclose(near_white, wm.HEADROOM_FLOOR + (1 - wm.HEADROOM_FLOOR) * 8 / wm.HEADROOM)
+
+
+def test_mark_is_stronger_where_texture_hides_it():
+    """Within one frame the Cr change is larger over texture than over a flat mid-tone."""
+    rng = np.random.default_rng(6)
+    frame = np.full((1, 256, 256, 3), 128, dtype=np.uint8)
+    frame[0, :, 128:] = np.clip(128 + rng.normal(scale=50, size=(256, 128, 1)), 0, 255).astype(np.uint8)
+    change = np.abs(wm.chroma(wm.embed(frame, PAYLOAD)[0]) - wm.chroma(frame[0]))
+    assert change[:, 144:].mean() > 1.3 * change[:, :112].mean()
 
 
 def test_grey_video_carries_the_mark(clip):

@@ -35,6 +35,23 @@ def test_block_terms_per_category(rules, text, category):
     assert category in rules.match(text).block
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["stripping old wallpaper in the hallway", "a naked cake with berries", "an anti-bullying assembly",
+     "a self-harm awareness poster with a helpline number", "a sniffer dog at the airport",
+     "realistic footage: a flood in the valley"],
+)
+def test_everyday_phrases_that_contain_filtered_words_hit_no_rule(rules, text):
+    hits = rules.match(text)
+    assert hits.block == {} and hits.review == {}, (hits.block, hits.review)
+
+
+def test_the_words_stay_filtered_outside_those_phrases(rules):
+    assert "sexual" in rules.match("a woman stripping for the camera").review
+    assert "self-harm" in rules.match("a self-harm video").block
+    assert "deception" in rules.match("realistic news of the president resigning").review
+
+
 def test_word_boundaries(rules):
     assert rules.match("methodical planning").block == {}
     assert rules.match("a stalk of celery").block == {}

@@ -1,4 +1,12 @@
-"""Training of the per-category logistic heads on MiniLM embeddings of the corpus's train split."""
+"""Training of the per-category logistic heads on MiniLM embeddings of the corpus's train split.
+
+Measured and not taken: fine-tuning MiniLM's upper layers jointly with the heads (same inputs, binary
+cross-entropy, 4 epochs), judged on fold 0 of the five over the 5,247-prompt corpus. These heads on the frozen
+encoder, review at 0.40: 83.7% of harmful prompts caught, 96.7% of benign ones allowed. Top 2 layers tuned:
+89.2% / 91.4% at 0.40, 81.0% / 95.2% at 0.70. Top 4 layers tuned: 91.2% / 92.9% at 0.40, 86.0% / 95.2% at 0.70.
+Fine-tuning moved the operating point more than it raised the curve, and a fold of the 4-layer variant took
+about 13 minutes on a shared 2-core machine, too slow to tune here.
+"""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from .taxonomy import CATEGORIES
 
 HEADS_PATH = Path(__file__).resolve().parent / "models" / "heads.npz"
 _MAX_TOKENS = 128
+EMBEDDING_SIZE = 384
 
 
 class Embedder:
@@ -43,7 +44,7 @@ class Embedder:
         self.model = MiniLMEncoder(model_dir)
         self._lock = threading.Lock()
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def _tokens(self, texts: list[str]):
         torch = self._torch
         encodings = self.tokenizer.encode_batch(texts)
         length = max(len(e.ids) for e in encodings)
@@ -52,11 +53,21 @@ class Embedder:
         for row, e in enumerate(encodings):
             ids[row, : len(e.ids)] = torch.tensor(e.ids)
             mask[row, : len(e.ids)] = 1
+        return ids, mask
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """The model's sentence vectors: its last layer mean-pooled, (B, 384)."""
+        return self.encode_layers(texts, (self.model.layers,))
+
+    def encode_layers(self, texts: list[str], layers: tuple[int, ...]) -> np.ndarray:
+        """The outputs of `layers` (ascending, 1 is the first), each mean-pooled over the text's tokens and
+        L2-normalised, side by side: (B, 384 * len(layers)). The lower layers keep more of the words, the last
+        more of the meaning; the heads read both."""
+        torch = self._torch
+        ids, mask = self._tokens(texts)
         with self._lock, torch.inference_mode():
-            hidden = self.model(ids, mask)                                                  # (B, T, 384)
-            pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)     # (B, 384)
-            pooled = torch.nn.functional.normalize(pooled, dim=-1)
-        return pooled.numpy().astype(np.float32)
+            pooled = torch.nn.functional.normalize(self.model.layer_means(ids, mask, layers), dim=-1)
+        return pooled.reshape(len(texts), -1).numpy().astype(np.float32)
 
 
 def tfidf_row(columns, idf: np.ndarray, *, sublinear: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -173,8 +184,8 @@ class CharNgrams:
 
 @dataclass(frozen=True)
 class Heads:
-    """Per-category logistic heads over [MiniLM embedding, profanity score] and, when trained with them,
-    character n-gram TF-IDF columns appended after those."""
+    """Per-category logistic heads over [pooled outputs of MiniLM's `layers`, profanity score] and, when trained
+    with them, character n-gram TF-IDF columns appended after those."""
 
     categories: tuple[str, ...]
     weights: np.ndarray      # (C, D + V): dense features first, then one column per n-gram
@@ -182,6 +193,7 @@ class Heads:
     ngrams: tuple[str, ...] = ()
     idf: np.ndarray = field(default_factory=lambda: np.zeros(0))
     ngram_range: tuple[int, int] = (2, 5)
+    layers: tuple[int, ...] = (6,)  # the MiniLM layers whose pooled outputs come first among the dense features
 
     @classmethod
     def load(cls, path: Path = HEADS_PATH) -> Heads:
@@ -193,18 +205,23 @@ class Heads:
             if "ngrams" in data:
                 extra = {"ngrams": tuple(str(g) for g in data["ngrams"]), "idf": data["idf"].astype(np.float64),
                          "ngram_range": tuple(int(n) for n in data["ngram_range"])}
+            if "layers" in data:
+                extra["layers"] = tuple(int(n) for n in data["layers"])
             heads = cls(categories, data["weights"].astype(np.float32), data["bias"].astype(np.float32), **extra)
         if set(categories) != set(CATEGORIES):
             raise ModelUnavailable(f"{path} was trained for other categories: {categories}")
         if heads.weights.shape[1] < len(heads.ngrams) or len(heads.idf) != len(heads.ngrams):
             raise ModelUnavailable(f"{path} is inconsistent: its weights do not match its n-gram vocabulary")
+        if (not heads.layers or list(heads.layers) != sorted(set(heads.layers)) or heads.layers[0] < 1
+                or heads.dense_size != EMBEDDING_SIZE * len(heads.layers) + 1):
+            raise ModelUnavailable(f"{path} is inconsistent: its weights do not match its layers {heads.layers}")
         return heads
 
     def save(self, path: Path = HEADS_PATH) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, categories=np.array(self.categories), weights=self.weights, bias=self.bias,
                             ngrams=np.array(self.ngrams, dtype=str), idf=self.idf,
-                            ngram_range=np.array(self.ngram_range))
+                            ngram_range=np.array(self.ngram_range), layers=np.array(self.layers))
 
     @property
     def dense_size(self) -> int:
@@ -222,6 +239,11 @@ class Heads:
         return 1.0 / (1.0 + np.exp(-logits))
 
 
+def features(texts: list[str], embedder: Embedder, profanity: ProfanitySignal, layers: tuple[int, ...]) -> np.ndarray:
+    """The dense features of the heads: pooled MiniLM layers, then the profanity score."""
+    return np.concatenate([embedder.encode_layers(texts, layers), profanity.score(texts)[:, None]], axis=1)
+
+
 class PromptClassifier:
     """Embeds texts and scores every category; loaded once per process."""
 
@@ -233,7 +255,7 @@ class PromptClassifier:
         self.ngrams = self.heads.char_ngrams()
 
     def features(self, texts: list[str]) -> np.ndarray:
-        return np.concatenate([self.embedder.encode(texts), self.profanity.score(texts)[:, None]], axis=1)
+        return features(texts, self.embedder, self.profanity, self.heads.layers)
 
     def scores(self, texts: list[str]) -> list[dict[str, float]]:
         sparse = [self.ngrams.sparse(t) for t in texts] if self.ngrams else None

@@ -78,8 +78,8 @@ class MiniLMEncoder:
         out = F.linear(x, self.weights[name + ".weight"], bias)
         return F.gelu(out) if gelu else out
 
-    @torch.inference_mode()
-    def __call__(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def _states(self, ids: torch.Tensor, mask: torch.Tensor):
+        """The packed hidden states (N, D) over the batch's real tokens after each layer, first to last."""
         w, low = self.weights, self.linear_dtype
         batch, length = ids.shape
         real = mask.bool()
@@ -99,6 +99,25 @@ class MiniLMEncoder:
             x = self._norm(x + out, p + "attention.output.LayerNorm")
             hidden = self._linear(x.to(low), p + "intermediate.dense", gelu=True)             # (N, 4D)
             x = self._norm(x + self._linear(hidden, p + "output.dense").float(), p + "output.LayerNorm")
-        unpacked = torch.zeros(batch, length, self.hidden)
-        unpacked[real] = x
+            yield x
+
+    @torch.inference_mode()
+    def __call__(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        *_, x = self._states(ids, mask)                                                    # the last layer's
+        unpacked = torch.zeros(*ids.shape, self.hidden)
+        unpacked[mask.bool()] = x
         return unpacked                                                                     # (B, T, D)
+
+    @torch.inference_mode()
+    def layer_means(self, ids: torch.Tensor, mask: torch.Tensor, layers: tuple[int, ...]) -> torch.Tensor:
+        """Mean over each text's tokens of the outputs of `layers` (1 is the first layer, self.layers the last):
+        (B, len(layers), D). Every text of the batch must have at least one token."""
+        rows = torch.arange(ids.shape[0]).expand(ids.shape[1], -1).T[mask.bool()]        # (N,) text of each token
+        counts = mask.sum(1, keepdim=True).float()
+        means = []
+        for number, x in enumerate(self._states(ids, mask), start=1):
+            if number in layers:
+                means.append(torch.zeros(ids.shape[0], self.hidden).index_add_(0, rows, x) / counts)
+            if number >= max(layers):
+                break
+        return torch.stack(means, dim=1)

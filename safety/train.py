@@ -12,16 +12,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from .classifier import HEADS_PATH, PROFANITY_PATH, Embedder, Heads, ProfanitySignal
+from .classifier import HEADS_PATH, PROFANITY_PATH, Embedder, Heads, ProfanitySignal, features
 from .corpus import Example, _bucket, load_corpus
 from .normalise import normalise
 from .policy import Policy
 from .taxonomy import CATEGORIES
 
+# Every layer's pooled output, not only the last layer's sentence vector: measured by cross-validation over five
+# folds of the 10,892-prompt corpus's train split, review at 0.40, the last layer alone caught 73.1% of the
+# harmful prompts and allowed 91.9% of the benign ones, layers 4 to 6 76.0% / 91.2%, all six 76.9% / 91.4%
+# (at review 0.35: 76.1 / 89.4, 78.4 / 89.3, 79.5 / 89.6).
+FEATURE_LAYERS = (1, 2, 3, 4, 5, 6)
 
-def featurise(texts: list[str], embedder: Embedder, profanity: ProfanitySignal, batch: int = 64) -> np.ndarray:
-    vectors = [embedder.encode(texts[i:i + batch]) for i in range(0, len(texts), batch)]
-    return np.concatenate([np.concatenate(vectors), profanity.score(texts)[:, None]], axis=1)
+
+def featurise(texts: list[str], embedder: Embedder, profanity: ProfanitySignal,
+              layers: tuple[int, ...] = FEATURE_LAYERS, batch: int = 64) -> np.ndarray:
+    return np.concatenate([features(texts[i:i + batch], embedder, profanity, layers)
+                           for i in range(0, len(texts), batch)])
 
 
 NGRAM_RANGE = (2, 5)
@@ -32,9 +39,9 @@ def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_we
               ngrams: bool = True, memo: dict[str, np.ndarray] | None = None) -> Heads:
     """One balanced logistic regression per category, on the raw and the normalised text of each example.
 
-    Features: the MiniLM embedding, the profanity score and (with `ngrams`) the TF-IDF of character n-grams
-    within words, learned from the same texts (n-grams seen in at least two of them, the most frequent
-    MAX_NGRAMS). `memo` keeps dense features across calls (cross-validation featurises each text once)."""
+    Features: the pooled outputs of MiniLM's FEATURE_LAYERS, the profanity score and (with `ngrams`) the TF-IDF
+    of character n-grams within words, learned from the same texts (n-grams seen in at least two of them, the
+    most frequent MAX_NGRAMS). `memo` keeps dense features across calls (cross-validation featurises each text once)."""
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -68,7 +75,7 @@ def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_we
         weights.append(model.coef_[0])
         bias.append(model.intercept_[0])
     return Heads(CATEGORIES, np.array(weights, dtype=np.float32), np.array(bias, dtype=np.float32),
-                 ngrams=vocabulary, idf=idf, ngram_range=NGRAM_RANGE)
+                 ngrams=vocabulary, idf=idf, ngram_range=NGRAM_RANGE, layers=FEATURE_LAYERS)
 
 
 FOLDS = 5

@@ -134,13 +134,14 @@ def test_heads_with_ngrams_survive_a_round_trip_and_score_like_a_dense_product(t
     from safety.taxonomy import CATEGORIES
 
     rng = np.random.default_rng(0)
-    dense, vocabulary = 5, ("ab", "bc", "cd")
+    dense, vocabulary = 2 * 384 + 1, ("ab", "bc", "cd")  # two pooled layers and the profanity score
     heads = Heads(CATEGORIES, rng.normal(size=(len(CATEGORIES), dense + 3)).astype(np.float32),
                   rng.normal(size=len(CATEGORIES)).astype(np.float32), ngrams=vocabulary,
-                  idf=np.array([1.0, 2.0, 3.0]), ngram_range=(2, 2))
+                  idf=np.array([1.0, 2.0, 3.0]), ngram_range=(2, 2), layers=(5, 6))
     heads.save(tmp_path / "heads.npz")
     loaded = Heads.load(tmp_path / "heads.npz")
     assert loaded.ngrams == vocabulary and loaded.ngram_range == (2, 2) and loaded.dense_size == dense
+    assert loaded.layers == (5, 6)
     features = rng.normal(size=(2, dense)).astype(np.float32)
     sparse = [(np.array([2, 0]), np.array([0.6, 0.8])), (np.zeros(0, dtype=np.int64), np.zeros(0))]
     full = np.zeros((2, dense + 3), dtype=np.float32)
@@ -167,3 +168,33 @@ def test_the_shipped_heads_carry_character_ngrams():
     assert classifier.ngrams is not None and len(classifier.heads.ngrams) > 1000
     columns, values = classifier.ngrams.sparse("ein Video von einer Schießerei in einer Schule")
     assert len(columns) > 10 and np.isclose(np.linalg.norm(values), 1.0)
+
+
+def test_heads_whose_weights_do_not_fit_their_layers_are_refused(tmp_path):
+    from safety.classifier import Heads
+    from safety.errors import ModelUnavailable
+    from safety.taxonomy import CATEGORIES
+
+    heads = Heads(CATEGORIES, np.zeros((len(CATEGORIES), 384 + 1), dtype=np.float32),
+                  np.zeros(len(CATEGORIES), dtype=np.float32), layers=(5, 6))
+    heads.save(tmp_path / "heads.npz")
+    with pytest.raises(ModelUnavailable, match="layers"):
+        Heads.load(tmp_path / "heads.npz")
+
+
+def test_pooled_layers_match_transformers_hidden_states():
+    from transformers import BertModel
+
+    embedder = Embedder()
+    embedder.model = MiniLMEncoder(embedder.model_dir, torch.float32)
+    reference = BertModel.from_pretrained(str(embedder.model_dir), local_files_only=True).eval()
+    ids, mask = _padded(embedder, TEXTS)
+    with torch.inference_mode():
+        states = reference(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
+    layers = (1, 3, 6)
+    got = embedder.encode_layers(TEXTS, layers).reshape(len(TEXTS), len(layers), -1)
+    for column, layer in enumerate(layers):  # hidden_states[0] is the embedding layer's output
+        pooled = (states[layer] * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+        expected = torch.nn.functional.normalize(pooled, dim=-1).numpy()
+        assert np.allclose(got[:, column], expected, atol=1e-4)
+    assert np.allclose(embedder.encode(TEXTS), got[:, 2], atol=1e-6)  # the sentence vector is the last layer's

@@ -52,6 +52,23 @@ def test_the_words_stay_filtered_outside_those_phrases(rules):
     assert "deception" in rules.match("realistic news of the president resigning").review
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("a documentary about how isis recruited online", "violent-extremism"),
+     ("a lecture on the history of the ku klux klan", "violent-extremism"),
+     ("a support circle for suicide attempt survivors", "self-harm"),
+     ("a komodo dragon stalking a water buffalo", "harassment"),
+     ("eine Schulung zum Erkennen von Falschgeld", "illicit")],
+)
+def test_topic_words_that_documentaries_and_lessons_use_only_send_to_review(rules, text, category):
+    # A group's name or a crime's name is what a history lesson, a support group or a news report says too:
+    # it raises the classifier's score without deciding alone.
+    from safety.normalise import normalise
+
+    hits = rules.match(normalise(text).text)
+    assert hits.block == {} and category in hits.review, (hits.block, hits.review)
+
+
 def test_word_boundaries(rules):
     assert rules.match("methodical planning").block == {}
     assert rules.match("a stalk of celery").block == {}
@@ -78,7 +95,7 @@ def test_a_deployment_extends_the_terms(tmp_path):
 @pytest.mark.parametrize(
     ("text", "category"),
     [("eine Schießerei in einer Schule", "violence"), ("un vídeo porno", "sexual"),
-     ("une vidéo de propagande djihadiste", "violent-extremism"), ("cómo fabricar explosivos en casa", "illicit"),
+     ("une vidéo de recrutement djihadiste", "violent-extremism"), ("cómo fabricar explosivos en casa", "illicit"),
      ("ein gefälschtes Video", "deception")],
 )
 def test_terms_in_other_languages_match_the_folded_prompt(rules, text, category):

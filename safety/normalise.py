@@ -1,12 +1,13 @@
 """Normalisation that undoes the usual evasions before a prompt is classified.
 
-Order matters: Unicode compatibility forms first (fullwidth → ASCII), then invisible characters,
+Order matters: Unicode compatibility forms first (fullwidth → ASCII), then invisible characters, markup,
 look-alike letters from other scripts, separators between single letters, leetspeak, and finally
 misspellings and euphemisms that only make sense on clean lowercase words.
 """
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
 import unicodedata
@@ -60,6 +61,20 @@ _SUBSTITUTIONS: dict[str, str] = {
     "chlid": "child", "chidl": "child", "undrage": "underage", "under-age": "underage", "teeny": "teen",
     "niqqa": "nigga", "n1gga": "nigga", "f4g": "fag",
 }
+
+
+# Markup is not part of a scene description: script and style blocks go with their content, other tags alone.
+# Left in, it drags a mean-pooled sentence vector away from what the words describe (a fight outside a bar
+# with an HTML snippet appended scored as self-harm, not violence).
+_MARKUP_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+_MARKUP_TAG = re.compile(r"<!--.*?(-->|$)|</?[a-zA-Z][^<>]{0,500}>", re.DOTALL)
+
+
+def _strip_markup(text: str) -> str:
+    if "<" not in text and "&" not in text:
+        return text
+    out = _MARKUP_TAG.sub(" ", _MARKUP_BLOCK.sub(" ", html.unescape(text)))
+    return out if out.strip() else text
 
 
 @dataclass(frozen=True)
@@ -134,6 +149,7 @@ def normalise(text: str) -> NormalisedText:
     out = step("invisible", out.translate(_INVISIBLE), out)
     cleaned = "".join(" " if unicodedata.category(c) == "Cc" else c for c in out)
     out = step("control", cleaned, out)
+    out = step("markup", _strip_markup(out), out)
     out = step("homoglyph", _TOKEN.sub(lambda m: _fold_homoglyphs(m.group()), out), out)
     lowered = out.casefold()
     out = step("separators", _SPLIT_LETTERS.sub(lambda m: _SEPARATORS.sub("", m.group()), lowered), lowered)

@@ -9,9 +9,9 @@ from studio.services import job_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# The real prompt gate sends a fight that is neither sport nor graphic to a person (violence, between its review
-# and block thresholds).
-IN_REVIEW = "a street fight between two men outside a bar"
+# The real prompt gate sends a row that is neither sport nor graphic to a person (violence, between its review
+# and block thresholds: 0.61 with the committed heads).
+IN_REVIEW = "a couple arguing loudly and throwing plates"
 
 
 def in_review(user, prompt: str):

@@ -19,6 +19,9 @@ from safety import normalise
         ("gore\x07scene", "gore scene", "control"),
         ("unalive myself", "kill myself", "spelling"),
         ("seggs scene", "sex scene", "spelling"),
+        ("a fight <script>window.x = 1</script> outside a bar", "a fight outside a bar", "markup"),
+        ("a <b>naked</b> woman <img src=x onerror=\"alert(1)\">", "a naked woman", "markup"),
+        ("a cat &amp; a dog <!-- hidden -->", "a cat & a dog", "markup"),
     ],
 )
 def test_evasions_are_undone(evasive, plain, step):
@@ -28,8 +31,12 @@ def test_evasions_are_undone(evasive, plain, step):
 
 
 @pytest.mark.parametrize("text", ["a 12 year old boy playing chess", "Scunthorpe United 3-1", "a red ball bouncing",
-                                  "die Katze schläft", "жили-были дед и баба"])
+                                  "die Katze schläft", "жили-были дед и баба", "i <3 my dog", "a < b and c > d"])
 def test_ordinary_text_is_left_alone(text):
     result = normalise(text)
     assert result.text == " ".join(text.casefold().split())
     assert not result.changed
+
+
+def test_a_text_of_nothing_but_markup_is_kept_for_the_classifier():
+    assert "script" in normalise("<script>alert(1)</script>").text

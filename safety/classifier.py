@@ -252,6 +252,9 @@ class PromptClassifier:
         self.embedder = embedder or Embedder()
         self.profanity = profanity or ProfanitySignal()
         self.heads = heads or Heads.load(heads_path)
+        if self.heads.layers[-1] > self.embedder.model.layers:
+            raise ModelUnavailable(f"the heads read MiniLM layers {self.heads.layers}; the model has "
+                                   f"{self.embedder.model.layers}")
         self.ngrams = self.heads.char_ngrams()
 
     def features(self, texts: list[str]) -> np.ndarray:

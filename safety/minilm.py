@@ -112,6 +112,8 @@ class MiniLMEncoder:
     def layer_means(self, ids: torch.Tensor, mask: torch.Tensor, layers: tuple[int, ...]) -> torch.Tensor:
         """Mean over each text's tokens of the outputs of `layers` (1 is the first layer, self.layers the last):
         (B, len(layers), D). Every text of the batch must have at least one token."""
+        if not layers or min(layers) < 1 or max(layers) > self.layers:
+            raise ValueError(f"layers must lie in 1..{self.layers}, not {layers}")
         rows = torch.arange(ids.shape[0]).expand(ids.shape[1], -1).T[mask.bool()]        # (N,) text of each token
         counts = mask.sum(1, keepdim=True).float()
         means = []

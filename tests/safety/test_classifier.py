@@ -198,3 +198,17 @@ def test_pooled_layers_match_transformers_hidden_states():
         expected = torch.nn.functional.normalize(pooled, dim=-1).numpy()
         assert np.allclose(got[:, column], expected, atol=1e-4)
     assert np.allclose(embedder.encode(TEXTS), got[:, 2], atol=1e-6)  # the sentence vector is the last layer's
+
+
+def test_heads_that_read_layers_the_model_lacks_are_refused():
+    from safety.classifier import Heads, PromptClassifier
+    from safety.errors import ModelUnavailable
+    from safety.taxonomy import CATEGORIES
+
+    embedder = prompt_classifier().embedder
+    heads = Heads(CATEGORIES, np.zeros((len(CATEGORIES), 2 * 384 + 1), dtype=np.float32),
+                  np.zeros(len(CATEGORIES), dtype=np.float32), layers=(6, 7))
+    with pytest.raises(ModelUnavailable, match="layers"):
+        PromptClassifier(heads=heads, embedder=embedder, profanity=prompt_classifier().profanity)
+    with pytest.raises(ValueError, match="layers"):
+        embedder.encode_layers(["a red ball"], (0, 6))

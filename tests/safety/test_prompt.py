@@ -42,6 +42,15 @@ def test_evasions_are_caught_and_reported():
     assert "porn" in verdict.normalised_text
 
 
+@pytest.mark.parametrize("text", ["a man stabbing another man in an alley", "a tutorial building a pipe bomb"])
+def test_markup_appended_to_a_prompt_does_not_lower_its_scores(text):
+    plain = moderate_prompt(text)
+    marked = moderate_prompt(f"{text} <script>window.x = 1; document.title = 'x'</script><img src=x onerror=\"y()\">")
+    assert "markup" in marked.reasons[0]
+    assert marked.decision == plain.decision
+    assert all(marked.categories[c] >= plain.categories[c] - 1e-4 for c in plain.categories)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [("", "empty"), ("   \n", "empty"), ("x" * 2001, "limit is 2000"), (b"\xff\xfe\x00junk", "UTF-8"),

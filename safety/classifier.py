@@ -44,15 +44,14 @@ class Embedder:
         self.model = MiniLMEncoder(model_dir)
         self._lock = threading.Lock()
 
-    def _tokens(self, texts: list[str]):
+    def _tokens(self, sequences: list[tuple[int, ...]]):
         torch = self._torch
-        encodings = self.tokenizer.encode_batch(texts)
-        length = max(len(e.ids) for e in encodings)
-        ids = torch.zeros((len(texts), length), dtype=torch.long)
-        mask = torch.zeros((len(texts), length), dtype=torch.long)
-        for row, e in enumerate(encodings):
-            ids[row, : len(e.ids)] = torch.tensor(e.ids)
-            mask[row, : len(e.ids)] = 1
+        length = max(len(s) for s in sequences)
+        ids = torch.zeros((len(sequences), length), dtype=torch.long)
+        mask = torch.zeros((len(sequences), length), dtype=torch.long)
+        for row, sequence in enumerate(sequences):
+            ids[row, : len(sequence)] = torch.tensor(sequence)
+            mask[row, : len(sequence)] = 1
         return ids, mask
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -64,10 +63,14 @@ class Embedder:
         L2-normalised, side by side: (B, 384 * len(layers)). The lower layers keep more of the words, the last
         more of the meaning; the heads read both."""
         torch = self._torch
-        ids, mask = self._tokens(texts)
+        # A prompt and its normalised form can tokenise alike (the tokenizer folds case and accents itself; one in
+        # six of the corpus's prompts that normalisation changes): each distinct token sequence is encoded once.
+        unique: dict[tuple[int, ...], int] = {}
+        rows = [unique.setdefault(tuple(e.ids), len(unique)) for e in self.tokenizer.encode_batch(texts)]
+        ids, mask = self._tokens(list(unique))
         with self._lock, torch.inference_mode():
             pooled = torch.nn.functional.normalize(self.model.layer_means(ids, mask, layers), dim=-1)
-        return pooled.reshape(len(texts), -1).numpy().astype(np.float32)
+        return pooled.reshape(len(unique), -1).numpy().astype(np.float32)[rows]
 
 
 def tfidf_row(columns, idf: np.ndarray, *, sublinear: bool = False) -> tuple[np.ndarray, np.ndarray]:

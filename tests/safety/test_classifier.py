@@ -212,3 +212,23 @@ def test_heads_that_read_layers_the_model_lacks_are_refused():
         PromptClassifier(heads=heads, embedder=embedder, profanity=prompt_classifier().profanity)
     with pytest.raises(ValueError, match="layers"):
         embedder.encode_layers(["a red ball"], (0, 6))
+
+
+def test_texts_that_tokenise_alike_are_encoded_once():
+    embedder = Embedder()
+    seen = []
+    layer_means = embedder.model.layer_means
+
+    def counting(ids, mask, layers):
+        seen.append(ids.shape[0])
+        return layer_means(ids, mask, layers)
+
+    embedder.model.layer_means = counting
+    # accents and capitals: the tokenizer folds them, so the first three are one token sequence
+    texts = ["une vidéo d'une balle rouge", "une video d'une balle rouge", "UNE VIDÉO D'UNE BALLE ROUGE",
+             "une vidéo d'une balle bleue"]
+    vectors = embedder.encode_layers(texts, (6,))
+    assert seen == [2]
+    assert np.array_equal(vectors[0], vectors[1]) and np.array_equal(vectors[1], vectors[2])
+    assert np.allclose(vectors[3], embedder.encode_layers([texts[3]], (6,))[0], atol=1e-3)
+    assert not np.allclose(vectors[0], vectors[3], atol=1e-2)

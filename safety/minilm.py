@@ -15,7 +15,10 @@ same computation (tests/safety/test_classifier.py checks it against BertModel), 
 Measured and not taken: int8 weights per output channel with dynamically quantised activations (torch's
 quantize_dynamic, onnxruntime's per-channel int8) are faster but move vectors to a cosine of 0.94 and 0.97; int8
 activations per token are no faster than bfloat16 here and reach only 0.99; onnxruntime in float32 is exact but
-slower than the packed oneDNN path and needs a 90 MB export at install time.
+slower than the packed oneDNN path and needs a 90 MB export at install time. Judged by what the gate does rather
+than by cosine, with the heads refitted on the int8 vectors (per-channel, five folds of the 21,660-prompt corpus's
+train split, side by side with these vectors): harmful caught 77.9% against 78.3%, evasions 86.4% against 87.3%,
+benign allowed 87.4% against 87.2%, for an encoder about 15% faster (p50 6.3 against 7.4 ms on corpus prompts).
 """
 
 from __future__ import annotations

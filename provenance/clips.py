@@ -89,9 +89,14 @@ def procedural_clip(rng: np.random.Generator, size=(256, 256), frames: int = 32)
     return out
 
 
+def clip_source(index: int) -> str:
+    """What clip number `index` of `make_clip` shows: the sample image's name, or "procedural"."""
+    return NATURAL_IMAGES[(index // 2) % len(NATURAL_IMAGES)] if index % 2 == 0 else "procedural"
+
+
 def make_clip(index: int, size=(256, 256), frames: int = 32, seed: int = 0) -> np.ndarray:
     """Clip number `index` of a reproducible set: even numbers natural images, odd numbers procedural scenes."""
     rng = np.random.default_rng([seed, index])
     if index % 2 == 0:
-        return natural_clip(rng, size, frames, name=NATURAL_IMAGES[(index // 2) % len(NATURAL_IMAGES)])
+        return natural_clip(rng, size, frames, name=clip_source(index))
     return procedural_clip(rng, size, frames)

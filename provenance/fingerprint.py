@@ -68,23 +68,29 @@ def fingerprint_frames(frames: Iterable[np.ndarray], fps: float) -> Fingerprint:
 
 
 def _bits(fp: Fingerprint) -> np.ndarray:
-    good = [h for h, q in zip(fp.hashes, fp.qualities, strict=True) if q >= MIN_QUALITY] or list(fp.hashes)
-    return np.unpackbits(np.frombuffer(bytes.fromhex("".join(good)), dtype=np.uint8)).reshape(len(good), 256)
+    return np.unpackbits(np.frombuffer(bytes.fromhex("".join(fp.hashes)), dtype=np.uint8)).reshape(-1, 256)
+
+
+def _queries(fp: Fingerprint) -> np.ndarray:
+    """Indices of the sampled frames that look for a match: those of good quality, or all when none is."""
+    good = [i for i, q in enumerate(fp.qualities) if q >= MIN_QUALITY]
+    return np.asarray(good or range(len(fp.hashes)))
 
 
 def fingerprint_distance(a: Fingerprint | dict, b: Fingerprint | dict) -> float:
     """Share of differing PDQ bits (0..1) between the best-matching sampled frames of two videos.
 
-    Each sampled frame of one video is matched to its nearest frame of the other and the mean taken; the
-    smaller of the two directions is returned, so a trimmed copy matches the video it was cut from.
+    Each good-quality sampled frame of one video is matched to its nearest frame of the other and the mean taken;
+    the smaller of the two directions is returned, so a trimmed copy matches the video it was cut from. Frames of
+    low quality do not look for matches but can be found, so a copy trimmed to a flat stretch of the video (a
+    zoom into a plain wall) still finds the same frames in the original.
     """
     a = Fingerprint.from_dict(a) if isinstance(a, dict) else a
     b = Fingerprint.from_dict(b) if isinstance(b, dict) else b
     if not a.hashes or not b.hashes:
         return 1.0
-    ba, bb = _bits(a), _bits(b)
-    pairwise = (ba[:, None, :] != bb[None, :, :]).mean(axis=2)
-    return float(min(pairwise.min(axis=1).mean(), pairwise.min(axis=0).mean()))
+    pairwise = (_bits(a)[:, None, :] != _bits(b)[None, :, :]).mean(axis=2)
+    return float(min(pairwise[_queries(a)].min(axis=1).mean(), pairwise[:, _queries(b)].min(axis=0).mean()))
 
 
 def fingerprints_match(a, b) -> bool:

@@ -159,7 +159,7 @@ def report(rows, quality, c2pa_checks, unrelated, false_hits, null_z, *, clips, 
         out(f"{name:26s} {_pct(row['exact']):>13s} {_pct(row['detected']):>9s} {np.mean(row['bits']):8.3f} "
             f"{np.mean(row['fp']):8.3f} {mean_psnr:6.2f} {mean_ssim:7.4f}  >= {target:.0%} {'met' if ok else 'MISSED'}")
     for name, row in rows.items():
-        if row.get("lost"):
+        if row["lost"]:
             out(f"  lost under {name}: {'; '.join(row['lost'])}")
     null_z = null_z if len(null_z) else np.array([np.nan])
     out(f"\nfalse detections on {unmarked} unmarked clips (H.264, 128x128, 1 s): {false_hits} "

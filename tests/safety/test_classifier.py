@@ -137,11 +137,11 @@ def test_heads_with_ngrams_survive_a_round_trip_and_score_like_a_dense_product(t
     dense, vocabulary = 2 * 384 + 1, ("ab", "bc", "cd")  # two pooled layers and the profanity score
     heads = Heads(CATEGORIES, rng.normal(size=(len(CATEGORIES), dense + 3)).astype(np.float32),
                   rng.normal(size=len(CATEGORIES)).astype(np.float32), ngrams=vocabulary,
-                  idf=np.array([1.0, 2.0, 3.0]), ngram_range=(2, 2), layers=(5, 6))
+                  idf=np.array([1.0, 2.0, 3.0]), ngram_range=(2, 2), layers=(5, 6), encoder="0123abcd")
     heads.save(tmp_path / "heads.npz")
     loaded = Heads.load(tmp_path / "heads.npz")
     assert loaded.ngrams == vocabulary and loaded.ngram_range == (2, 2) and loaded.dense_size == dense
-    assert loaded.layers == (5, 6)
+    assert loaded.layers == (5, 6) and loaded.encoder == "0123abcd"
     features = rng.normal(size=(2, dense)).astype(np.float32)
     sparse = [(np.array([2, 0]), np.array([0.6, 0.8])), (np.zeros(0, dtype=np.int64), np.zeros(0))]
     full = np.zeros((2, dense + 3), dtype=np.float32)

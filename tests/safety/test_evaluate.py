@@ -22,7 +22,8 @@ def test_merged_fold_reports_equal_one_report_over_all_the_examples():
     assert merged["benign_false_positive_rate"] == whole["benign_false_positive_rate"]
 
 
-def test_cross_validation_judges_every_train_example_once_and_leaves_the_shipped_gate_alone():
+@pytest.mark.parametrize("finetune", [False, True])
+def test_cross_validation_judges_every_train_example_once_and_leaves_the_shipped_gate_alone(finetune):
     from safety import classifier
     from safety.corpus import load_corpus
     from safety.taxonomy import CATEGORIES
@@ -34,7 +35,7 @@ def test_cross_validation_judges_every_train_example_once_and_leaves_the_shipped
     benign = [e for e in corpus if e.split == "train" and e.kind == "benign"][::40]
     held_out = [e for e in corpus if e.split == "test"][:5]
     shipped = classifier.prompt_classifier()
-    report = cross_validate(folds=2, examples=harmful + benign + held_out)
+    report = cross_validate(folds=2, examples=harmful + benign + held_out, finetune=finetune, log=None)
     assert report["rates"]["harmful caught"][2] == len(harmful)
     assert report["rates"]["benign allowed"][2] == len(benign)
     assert classifier.prompt_classifier() is shipped

@@ -93,8 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cross-validate", action="store_true",
                    help="only report the gate's figures over folds of the train split (saves nothing)")
     p.add_argument("--tune-encoder", action="store_true",
-                   help="tune MiniLM's layers on the same examples first (about 5 minutes on two cores; "
-                        "with --cross-validate, once per fold)")
+                   help="tune MiniLM's layers on the same examples first (about 8 minutes on two cores for the "
+                        "whole train split; with --cross-validate, once per fold)")
     p.add_argument("--policy", help="policy TOML to judge the folds with (default: the packaged one)")
     p.set_defaults(run=_train)
     p = sub.add_parser("build-corpus", help="expand data/corpus_seeds.toml into data/prompts.jsonl")

@@ -99,8 +99,8 @@ def cross_validate(*, folds: int = FOLDS, policy: Policy | None = None, examples
                    finetune: bool = False, log=print) -> dict:
     """The gate's figures over `folds` folds of the train split, whole seeds held out together, each fold
     judged by heads fitted on the others (the test split is never touched; nothing is saved). With `finetune`,
-    each fold's encoder is tuned on the other folds too, as `train(finetune=True)` does (about 5 minutes a fold
-    on two cores, plus featurising every text again)."""
+    each fold's encoder is tuned on the other folds too, as `train(finetune=True)` does (about 8 minutes on two
+    cores for the whole train split, so a little less a fold, plus featurising every text again)."""
     from . import classifier
     from .evaluate import evaluate_examples, merge_reports
 

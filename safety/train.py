@@ -13,8 +13,9 @@ MiniLM then), five folds of the 21,660-prompt corpus's train split, committed po
 features alone on the same folds: harmful caught 78.3% -> 82.1%, severe blocked outright 90.7% -> 92.9%, evasions
 caught 87.3% -> 89.2%, benign allowed 87.2% -> 88.3%. The gain is in the other languages (harmful caught: es 69.9%
 -> 76.4%, de 72.6% -> 78.7%, fr 68.7% -> 75.7%, en 89.5% -> 90.1%). It costs about 22 ms a text on one core here
-(the engine built with -march=native was slower still), twice the whole gate's p50 budget of 10 ms, so it waits for
-a faster engine or a stage that only uncertain prompts reach.
+(the engine built with -march=native was slower still), twice the whole gate's p50 budget of 10 ms. Taken instead:
+the multilingual Universal Sentence Encoder (multilingual.py, with its figures), which gains more on the same folds
+for about 3 ms.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import numpy as np
 from .classifier import ENCODER_PATH, HEADS_PATH, PROFANITY_PATH, Embedder, Heads, ProfanitySignal, features
 from .corpus import Example, _bucket, load_corpus
 from .finetune import finetune_encoder, save_encoder
+from .multilingual import SIZE as MULTILINGUAL_SIZE
+from .multilingual import MultilingualEncoder, multilingual_encoder
 from .normalise import normalise
 from .policy import Policy
 from .taxonomy import CATEGORIES
@@ -36,8 +39,9 @@ FEATURE_LAYERS = (1, 2, 3, 4, 5, 6)
 
 
 def featurise(texts: list[str], embedder: Embedder, profanity: ProfanitySignal,
-              layers: tuple[int, ...] = FEATURE_LAYERS, batch: int = 64) -> np.ndarray:
-    return np.concatenate([features(texts[i:i + batch], embedder, profanity, layers)
+              layers: tuple[int, ...] = FEATURE_LAYERS, batch: int = 64,
+              multilingual: MultilingualEncoder | None = None) -> np.ndarray:
+    return np.concatenate([features(texts[i:i + batch], embedder, profanity, layers, multilingual)
                            for i in range(0, len(texts), batch)])
 
 
@@ -46,14 +50,15 @@ MAX_NGRAMS = 20000
 
 
 def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_weight: float = 2.0,
-              ngrams: bool = True, memo: dict[str, np.ndarray] | None = None,
+              ngrams: bool = True, multilingual: bool = True, memo: dict[str, np.ndarray] | None = None,
               embedder: Embedder | None = None) -> Heads:
     """One balanced logistic regression per category, on the raw and the normalised text of each example.
 
-    Features: the pooled outputs of MiniLM's FEATURE_LAYERS, the profanity score and (with `ngrams`) the TF-IDF
-    of character n-grams within words, learned from the same texts (n-grams seen in at least two of them, the
-    most frequent MAX_NGRAMS). `memo` keeps dense features across calls (cross-validation featurises each text once);
-    they must be `embedder`'s (default: MiniLM as installed)."""
+    Features: the pooled outputs of MiniLM's FEATURE_LAYERS, the profanity score, (with `multilingual`) the USE-M
+    vector and (with `ngrams`) the TF-IDF of character n-grams within words, learned from the same texts (n-grams
+    seen in at least two of them, the most frequent MAX_NGRAMS). `memo` keeps dense features across calls
+    (cross-validation featurises each text once); they must be `embedder`'s (default: MiniLM as installed), with or
+    without USE-M as `multilingual` says."""
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -64,7 +69,8 @@ def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_we
     embedder = embedder or Embedder()
     missing = list(dict.fromkeys(t for t in texts if t not in memo))
     if missing:
-        memo.update(zip(missing, featurise(missing, embedder, ProfanitySignal()), strict=True))
+        memo.update(zip(missing, featurise(missing, embedder, ProfanitySignal(),
+                                           multilingual=multilingual_encoder() if multilingual else None), strict=True))
     features = np.stack([memo[t] for t in texts])
     vocabulary: tuple[str, ...] = ()
     idf = np.zeros(0)
@@ -89,7 +95,7 @@ def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_we
         bias.append(model.intercept_[0])
     return Heads(CATEGORIES, np.array(weights, dtype=np.float32), np.array(bias, dtype=np.float32),
                  ngrams=vocabulary, idf=idf, ngram_range=NGRAM_RANGE, layers=FEATURE_LAYERS,
-                 encoder=embedder.encoder_id)
+                 encoder=embedder.encoder_id, multilingual=MULTILINGUAL_SIZE if multilingual else 0)
 
 
 FOLDS = 5
@@ -110,7 +116,7 @@ def cross_validate(*, folds: int = FOLDS, policy: Policy | None = None, examples
     memo: dict[str, np.ndarray] = {}
     if not finetune:  # every text of the train split is featurised once; each fold's fit reads the memo
         texts = list(dict.fromkeys([e.text for e in train_split] + [normalise(e.text).text for e in train_split]))
-        memo = dict(zip(texts, featurise(texts, stock, profanity), strict=True))
+        memo = dict(zip(texts, featurise(texts, stock, profanity, multilingual=multilingual_encoder()), strict=True))
     reports = []
     saved = classifier._classifier
     try:

@@ -11,11 +11,13 @@ evasions caught 87.3% -> 90.3%, benign allowed 87.2% -> 88.4%. At about the same
 them, 0.40 with) that is 76.2% -> 83.6% of the harmful prompts caught.
 
 The package's own forward pass (numpy, its embedding table in uint8) is used as it is, on one BLAS thread. It costs
-about 1.6 ms for a 17-token prompt alone and about 3 ms of the gate's p50 (bench/safety_bench.py, side by side
-with the gate without it). Measured and not taken: the same arithmetic in torch with the token-level products in
-bfloat16 through oneDNN, as minilm.py runs MiniLM; its vectors stayed within a cosine of 0.99994, but it was no
-faster in the gate, since most of the time is spent on products of one or a few rows, where call overhead and
-memory traffic dominate.
+about 1.6 ms for a 17-token prompt alone, and 3.5 to 5 ms of the gate's p50 (bench/safety_bench.py run twice side
+by side with the gate without it: p50 8.3 and 8.5 ms without, 11.9 and 13.3 ms with; p99 23.5 and 25.9 ms without,
+30.4 and 33.0 ms with). It costs more there than alone, partly because a prompt and its normalised form are both
+encoded when they differ. Measured and not taken: the same arithmetic in torch with the token-level products in
+bfloat16 through oneDNN, as minilm.py runs MiniLM. Its vectors stayed within a cosine of 0.99994 of the package's,
+but it took 1.8 ms a prompt alone and was no faster in the gate: the products have one or a few rows, so call
+overhead and memory traffic, not arithmetic, set their time.
 
 The package's tokenizer is a pure-Python SentencePiece that takes about a second to load; the sentencepiece library
 reads the same model file in milliseconds and gives the same token ids (checked on every corpus prompt and its

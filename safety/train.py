@@ -35,7 +35,15 @@ from .taxonomy import CATEGORIES
 # folds of the 10,892-prompt corpus's train split, review at 0.40, the last layer alone caught 73.1% of the
 # harmful prompts and allowed 91.9% of the benign ones, layers 4 to 6 76.0% / 91.2%, all six 76.9% / 91.4%
 # (at review 0.35: 76.1 / 89.4, 78.4 / 89.3, 79.5 / 89.6).
-FEATURE_LAYERS = (1, 2, 3, 4, 5, 6)
+# With the USE-M vector beside them, the upper layers add nothing more: five folds of the 21,660-prompt corpus's
+# train split, committed policy with review swept (sexual/minors and violent-extremism as committed), harmful caught
+# / benign allowed / evasions caught / severe blocked outright at review 0.40, then caught / benign at 0.45:
+#   MiniLM layers 1-6: 83.6 / 88.4 / 90.3 / 94.0, 82.1 / 89.5
+#   layers 1-3:        83.8 / 88.2 / 90.5 / 93.9, 82.4 / 89.5
+#   layer 1:           83.4 / 88.4 / 89.9 / 93.5, 81.7 / 89.9
+#   no MiniLM:         83.3 / 88.4 / 89.9 / 93.0, 81.4 / 90.0
+# Layers 1-3 keep the curve of all six; the encoder stops after the third, which takes about 3 ms off a prompt.
+FEATURE_LAYERS = (1, 2, 3)
 
 
 def featurise(texts: list[str], embedder: Embedder, profanity: ProfanitySignal,
@@ -130,7 +138,7 @@ def cross_validate(*, folds: int = FOLDS, policy: Policy | None = None, examples
             if finetune:
                 if log:
                     log(f"fold {k + 1} of {folds}: tuning the encoder on {len(fit)} examples")
-                embedder = Embedder(finetune_encoder(fit, stock.model_dir, log=log))
+                embedder = Embedder(finetune_encoder(fit, stock.model_dir, layers=FEATURE_LAYERS, log=log))
                 memo = {}
             classifier._classifier = classifier.PromptClassifier(
                 heads=fit_heads(fit, memo=memo, embedder=embedder), embedder=embedder, profanity=profanity)
@@ -148,7 +156,7 @@ def train(*, finetune: bool = False, log=print) -> None:
     train_split = [e for e in load_corpus() if e.split == "train"]
     embedder = Embedder()
     if finetune:
-        save_encoder(finetune_encoder(train_split, embedder.model_dir, log=log), ENCODER_PATH)
+        save_encoder(finetune_encoder(train_split, embedder.model_dir, layers=FEATURE_LAYERS, log=log), ENCODER_PATH)
         embedder = Embedder(ENCODER_PATH)
     fit_heads(train_split, embedder=embedder).save(HEADS_PATH)
     ProfanitySignal(cache=None).save(PROFANITY_PATH)  # the shipped model's arrays, so workers skip sklearn

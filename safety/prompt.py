@@ -13,8 +13,11 @@ from .taxonomy import CATEGORIES
 from .verdict import Verdict
 
 RULE_BLOCK_SCORE = 0.97
-# A review term is weak evidence alone ("fight", "blood"): it raises the classifier's score, never decides.
-RULE_REVIEW_NUDGE = 0.30
+# A review term is weak evidence alone ("fight", "blood", "isis"): it raises the classifier's score, never decides.
+# Five folds of the train split (policy.toml has the figures): a nudge of 0.30, 0.20 and 0.10 caught 83.8, 83.6
+# and 83.2% of the harmful prompts at review 0.40 and allowed 88.2, 89.0 and 90.7% of the benign ones; with 0.10
+# the policy reviews at 0.35 and gains on both.
+RULE_REVIEW_NUDGE = 0.10
 LIKENESS_SOURCES = ("sexual", "violence", "violence/graphic", "deception")
 
 

@@ -74,3 +74,32 @@ def test_a_policy_with_a_lower_limit_and_a_severe_category(tmp_path):
     with pytest.raises(InvalidPrompt, match="limit is 20"):
         moderate_prompt("a long prompt that is over twenty characters", policy)
     assert "violence" in policy.severe
+
+
+class _FixedScores:
+    """A classifier double: the same scores for every text, so that the rules and the combination logic are what
+    the test sees."""
+
+    def __init__(self, **scores):
+        self.values = scores
+
+    def scores(self, texts):
+        from safety.taxonomy import CATEGORIES
+
+        return [{c: self.values.get(c, 0.0) for c in CATEGORIES} for _ in texts]
+
+
+def test_a_review_term_only_tips_a_score_already_near_review(monkeypatch):
+    import safety.prompt
+
+    text = "a history documentary about the rise of the nazi party"
+    monkeypatch.setattr(safety.prompt, "prompt_classifier", lambda: _FixedScores(**{"violent-extremism": 0.02}))
+    calm = moderate_prompt(text)
+    assert calm.decision == "allow"
+    assert not any(r.startswith("rules:") for r in calm.reasons)
+
+    monkeypatch.setattr(safety.prompt, "prompt_classifier", lambda: _FixedScores(**{"violent-extremism": 0.15}))
+    near = moderate_prompt(text)
+    assert near.decision == "block"  # violent-extremism is severe: at review it is blocked outright
+    assert "rules: violent-extremism terms 'nazi'" in near.reasons
+    assert near.categories["violent-extremism"] == pytest.approx(0.15 + safety.prompt.RULE_REVIEW_NUDGE)

@@ -18,8 +18,9 @@ encoded when they differ. Measured and not taken: the same arithmetic in torch w
 bfloat16 through oneDNN, as minilm.py runs MiniLM. Its vectors stayed within a cosine of 0.99994 of the package's,
 but it took 1.8 ms a prompt alone and was no faster in the gate: the products have one or a few rows, so call
 overhead and memory traffic, not arithmetic, set their time. What paid for it instead: with these vectors the heads
-need only MiniLM's first three layers (train.py has the figures), and the gate is back to p50 9.5 and 7.7 ms, p99
-23.5 and 21.2 ms (the same bench, run twice side by side with the six-layer heads at 12.7 and 12.3, 33.7 and 33.0).
+need only MiniLM's first three layers (train.py has the figures), and the gate took 0.70 to 0.78 of the six-layer
+heads' time in the same bench run side by side: on a quiet machine p50 9.5 and 7.7 ms against 12.7 and 12.3, p99
+23.5 and 21.2 against 33.7 and 33.0; on a busier one p50 10.8 and 11.2 against 13.9 and 16.1.
 
 The package's tokenizer is a pure-Python SentencePiece that takes about a second to load; the sentencepiece library
 reads the same model file in milliseconds and gives the same token ids (checked on every corpus prompt and its

@@ -3,6 +3,7 @@
 import pytest
 
 from safety import InvalidPrompt, load_policy, moderate_prompt
+from safety.taxonomy import CATEGORIES
 
 
 def test_benign_prompt_is_allowed():
@@ -84,8 +85,6 @@ class _FixedScores:
         self.values = scores
 
     def scores(self, texts):
-        from safety.taxonomy import CATEGORIES
-
         return [{c: self.values.get(c, 0.0) for c in CATEGORIES} for _ in texts]
 
 

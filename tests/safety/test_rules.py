@@ -114,3 +114,9 @@ def test_foreign_look_alikes_pass(rules, text):
 
     hits = rules.match(normalise(text).text)
     assert hits.block == {} and hits.review == {}, (hits.block, hits.review)
+
+
+@pytest.mark.parametrize(("text", "name"), [("kylian mbappé scoring a penalty", "kylian mbappé"),
+                                            ("kylian mbappe scoring a penalty", "kylian mbappe")])
+def test_public_figures_match_with_or_without_accents(rules, text, name):
+    assert rules.match(text).public_figures == (name,)

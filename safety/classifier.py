@@ -5,6 +5,7 @@ features."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import re
@@ -23,6 +24,8 @@ from .taxonomy import CATEGORIES
 HEADS_PATH = Path(__file__).resolve().parent / "models" / "heads.npz"
 _MAX_TOKENS = 128
 EMBEDDING_SIZE = 384
+HARM_SHARE = 0.7  # the harm head's exponent in a category's score (Heads has the measurements)
+KEEP_CONFIDENT = 0.8  # a top category probability the harm head cannot lower
 
 
 ENCODER_PATH = Path(__file__).resolve().parent / "models" / "encoder.safetensors"
@@ -211,7 +214,31 @@ class CharNgrams:
 class Heads:
     """Per-category logistic heads over [pooled outputs of MiniLM's `layers`, profanity score, USE-M vector (when
     `multilingual` is its size)] and, when trained with them, character n-gram TF-IDF columns appended after
-    those."""
+    those.
+
+    With `harm_weights`, one more logistic head over the same features says whether a prompt is harmful at all
+    (any category against benign). It sets how high the category scores stand, the category heads say which
+    categories: every category score is multiplied by (p_harm / p_top) ** harm_share, where p_top is the highest
+    category probability, so that the top category scores p_top ** (1 - harm_share) * p_harm ** harm_share and the
+    others keep their ratio to it. Where the top category probability is KEEP_CONFIDENT or more, the factor may
+    raise the scores but never lower them: the harm head learned from fewer examples of the rare categories, and
+    without this it once took "an erotic story about a teacher and a thirteen year old student" (sexual/minors
+    0.97) down to 0.14 and let it through. Each per-category head learns its category against everything else, and the
+    highest of eleven such scores adds up the look-alikes of every category; the harm head learns the one line
+    between harmful and benign prompts, and the two together rank prompts better than either. Measured by
+    cross-validation over five seed-grouped folds of the 26,710-prompt corpus's train split (benign prompts
+    learned rewritten too, as fit_heads does), classifier alone (a prompt's score its top category score over its
+    raw and normalised text), share of harmful prompts caught at the threshold that allows 88 / 90 / 92 / 94% of
+    the benign ones: category heads alone 90.6 / 88.9 / 85.1 / 80.8% (AUC 0.960), harm head alone 91.4 / 89.9 /
+    87.6 / 83.6% (0.963), together with share 0.5 94.6 / 93.1 / 91.5 / 88.7% (0.974), share 0.7 94.4 / 93.2 / 91.5
+    / 88.8% (0.973), share 0.85 93.3 / 92.0 / 90.4 / 88.2% (0.971). Measured and not taken: the plain geometric
+    mean p_category ** 0.3 * p_harm ** 0.7 for every category. It gives the same top score but lifts every other
+    category towards it, so a harmful prompt of any kind crossed violent-extremism's low review and was blocked
+    outright as extremism: in the gate (same five folds, review 0.40), precision per category fell to 0.29 for
+    violent-extremism (0.67 here) and 0.51 to 0.78 for most others (0.71 to 0.98 here). In the gate at the
+    committed policy, harmful caught / benign allowed / evasions caught / severe blocked outright / benign prompts
+    rewritten like evasions allowed: category heads alone 82.2 / 91.8 / 83.5 / 91.3 / 87.3, with the harm head
+    89.6 / 89.8 / 91.6 / 94.4 / 81.0, and kept from lowering a sure category 90.1 / 89.4 / 91.9 / 95.0 / 80.8."""
 
     categories: tuple[str, ...]
     weights: np.ndarray      # (C, D + V): dense features first, then one column per n-gram
@@ -222,6 +249,9 @@ class Heads:
     layers: tuple[int, ...] = (6,)  # the MiniLM layers whose pooled outputs come first among the dense features
     encoder: str = STOCK_ENCODER    # the Embedder.encoder_id of the features the heads were fitted on
     multilingual: int = 0           # columns of USE-M vector after the profanity score (0: none)
+    harm_weights: np.ndarray | None = None  # (D + V,): the any-harm head, columns as `weights`
+    harm_bias: float = 0.0
+    harm_share: float = HARM_SHARE  # the harm head's exponent in a category's score
 
     @classmethod
     def load(cls, path: Path = HEADS_PATH) -> Heads:
@@ -239,11 +269,17 @@ class Heads:
                 extra["encoder"] = str(data["encoder"])
             if "multilingual" in data:
                 extra["multilingual"] = int(data["multilingual"])
+            if "harm_weights" in data:
+                extra.update(harm_weights=data["harm_weights"].astype(np.float32), harm_bias=float(data["harm_bias"]),
+                             harm_share=float(data["harm_share"]))
             heads = cls(categories, data["weights"].astype(np.float32), data["bias"].astype(np.float32), **extra)
         if set(categories) != set(CATEGORIES):
             raise ModelUnavailable(f"{path} was trained for other categories: {categories}")
         if heads.weights.shape[1] < len(heads.ngrams) or len(heads.idf) != len(heads.ngrams):
             raise ModelUnavailable(f"{path} is inconsistent: its weights do not match its n-gram vocabulary")
+        if heads.harm_weights is not None and (heads.harm_weights.shape != heads.weights.shape[1:]
+                                               or not 0.0 <= heads.harm_share <= 1.0):
+            raise ModelUnavailable(f"{path} is inconsistent: its harm head does not match its category heads")
         if heads.multilingual not in (0, MULTILINGUAL_SIZE):
             raise ModelUnavailable(f"{path} reads {heads.multilingual} multilingual columns; USE-M has "
                                    f"{MULTILINGUAL_SIZE}")
@@ -254,10 +290,14 @@ class Heads:
 
     def save(self, path: Path = HEADS_PATH) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        harm = {}
+        if self.harm_weights is not None:
+            harm = {"harm_weights": self.harm_weights, "harm_bias": np.array(self.harm_bias),
+                    "harm_share": np.array(self.harm_share)}
         np.savez_compressed(path, categories=np.array(self.categories), weights=self.weights, bias=self.bias,
                             ngrams=np.array(self.ngrams, dtype=str), idf=self.idf,
                             ngram_range=np.array(self.ngram_range), layers=np.array(self.layers),
-                            encoder=np.array(self.encoder), multilingual=np.array(self.multilingual))
+                            encoder=np.array(self.encoder), multilingual=np.array(self.multilingual), **harm)
 
     @property
     def dense_size(self) -> int:
@@ -266,13 +306,31 @@ class Heads:
     def char_ngrams(self) -> CharNgrams | None:
         return CharNgrams(self.ngrams, self.idf, self.ngram_range) if self.ngrams else None
 
+    @functools.cached_property
+    def _stacked(self) -> tuple[np.ndarray, np.ndarray]:
+        """Weights and biases of every head, the harm head's last: one product scores them all."""
+        if self.harm_weights is None:
+            return self.weights, self.bias
+        return (np.vstack([self.weights, self.harm_weights]),
+                np.append(self.bias, np.float32(self.harm_bias)).astype(np.float32))
+
     def predict(self, features: np.ndarray, sparse: list[tuple[np.ndarray, np.ndarray]] | None = None) -> np.ndarray:
-        """Probabilities (N, C) for dense features (N, D) and, per row, the (columns, values) of its n-grams."""
+        """Scores (N, C) for dense features (N, D) and, per row, the (columns, values) of its n-grams: the category
+        heads' probabilities, combined with the harm head's where there is one."""
+        weights, bias = self._stacked
         d = self.dense_size
-        logits = features @ self.weights[:, :d].T + self.bias
+        logits = features @ weights[:, :d].T + bias
         for row, (columns, values) in enumerate(sparse or ()):
-            logits[row] += self.weights[:, d + columns] @ values
-        return 1.0 / (1.0 + np.exp(-logits))
+            logits[row] += weights[:, d + columns] @ values
+        probabilities = 1.0 / (1.0 + np.exp(-logits))
+        if self.harm_weights is None:
+            return probabilities
+        categories, harm = probabilities[:, :-1], probabilities[:, -1:]
+        top = np.maximum(categories.max(axis=1, keepdims=True), 1e-12)
+        factor = (harm / top) ** self.harm_share
+        # Fail closed: where a category head is sure (KEEP_CONFIDENT), the harm head may raise scores, never lower them.
+        factor = np.where(top >= KEEP_CONFIDENT, np.maximum(factor, 1.0), factor)
+        return categories * factor
 
 
 def features(texts: list[str], embedder: Embedder, profanity: ProfanitySignal, layers: tuple[int, ...],

@@ -67,6 +67,13 @@ def evade(text: str, rng: random.Random) -> tuple[str, str]:
     return technique, out
 
 
+def rewrite(example: Example, salt: str = "") -> str:
+    """The example's text rewritten by one of the evasion techniques, the same each time for the same example and
+    salt. Used on benign prompts: heads learn them rewritten too (odd spelling is not harm), and evaluation checks
+    that they are still allowed."""
+    return evade(example.text, random.Random(salt + example.id))[1]
+
+
 def build_corpus(seeds_path: Path = SEEDS_PATH) -> list[Example]:
     """Expand the seeds deterministically; the same seeds always give the same corpus and split."""
     data = tomllib.loads(seeds_path.read_text(encoding="utf-8"))

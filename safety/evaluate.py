@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from .corpus import CORPUS_PATH, Example, load_corpus
+from .corpus import CORPUS_PATH, Example, load_corpus, rewrite
 from .policy import Policy, default_policy
 from .prompt import moderate_prompt
 from .taxonomy import CATEGORIES
 
 
-def evaluate_examples(examples: list[Example], policy: Policy | None = None) -> dict:
+def evaluate_examples(examples: list[Example], policy: Policy | None = None, *, rewrites: bool = True) -> dict:
+    """The gate's figures on labelled examples. With `rewrites`, every benign example is also moderated rewritten
+    the way evasions are (corpus.rewrite): "benign rewritten allowed" says whether odd spelling alone is taken for
+    harm."""
     policy = policy or default_policy()
     per_category = {c: {"tp": 0, "fp": 0, "fn": 0} for c in CATEGORIES}
     counts = defaultdict(lambda: [0, 0])  # name -> [hits, total]
@@ -43,6 +46,10 @@ def evaluate_examples(examples: list[Example], policy: Policy | None = None) -> 
             counts[f"benign allowed [{example.language}]"][1] += 1
             if verdict.decision != "allow":
                 misses.append((verdict.decision, example.text, []))
+            if rewrites:
+                rewritten = moderate_prompt(rewrite(example, "check|"), policy)
+                counts["benign rewritten allowed"][0] += rewritten.decision == "allow"
+                counts["benign rewritten allowed"][1] += 1
     return _report(per_category, dict(counts), misses)
 
 

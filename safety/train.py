@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .classifier import ENCODER_PATH, HEADS_PATH, PROFANITY_PATH, Embedder, Heads, ProfanitySignal, features
-from .corpus import Example, _bucket, load_corpus
+from .classifier import (ENCODER_PATH, HARM_SHARE, HEADS_PATH, PROFANITY_PATH, Embedder, Heads, ProfanitySignal,
+                         features)
+from .corpus import Example, _bucket, load_corpus, rewrite
 from .finetune import finetune_encoder, save_encoder
 from .multilingual import SIZE as MULTILINGUAL_SIZE
 from .multilingual import MultilingualEncoder, multilingual_encoder
@@ -62,8 +63,13 @@ MAX_NGRAMS = 20000
 
 def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_weight: float = 2.0,
               ngrams: bool = True, multilingual: bool = True, memo: dict[str, np.ndarray] | None = None,
-              embedder: Embedder | None = None) -> Heads:
-    """One balanced logistic regression per category, on the raw and the normalised text of each example.
+              embedder: Embedder | None = None, harm: bool = True, benign_rewrites: bool = True) -> Heads:
+    """One balanced logistic regression per category, on the raw and the normalised text of each example, and
+    (with `harm`) one more for harmful against benign, whatever the category (Heads says how they combine).
+    With `benign_rewrites`, every benign example is also learned rewritten the way evasions are (leetspeak,
+    separators, homoglyphs, zero-width or fullwidth characters: corpus.rewrite), so that odd spelling alone is
+    never evidence of harm; the corpus rewrites only harmful prompts, and heads fitted on it alone learn that
+    shortcut.
 
     Features: the pooled outputs of MiniLM's FEATURE_LAYERS, the profanity score, (with `multilingual`) the USE-M
     vector and (with `ngrams`) the TF-IDF of character n-grams within words, learned from the same texts (n-grams
@@ -76,6 +82,10 @@ def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_we
 
     texts = [e.text for e in examples] + [normalise(e.text).text for e in examples]
     labels = [set(e.categories) for e in examples] * 2
+    if benign_rewrites:
+        rewritten = [rewrite(e) for e in examples if not e.harmful]
+        texts += rewritten + [normalise(t).text for t in rewritten]
+        labels += [set()] * (2 * len(rewritten))
     memo = {} if memo is None else memo
     embedder = embedder or Embedder()
     missing = list(dict.fromkeys(t for t in texts if t not in memo))
@@ -95,18 +105,26 @@ def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_we
     # Benign prompts are the many look-alikes a category must not swallow: they weigh more than one positive.
     sample_weight = np.array([benign_weight if not y else 1.0 for y in labels])
     weights, bias = [], []
-    for category in CATEGORIES:
-        target = np.array([category in y for y in labels], dtype=int)
+    targets = {category: [category in y for y in labels] for category in CATEGORIES}
+    if harm:
+        targets["harmful"] = [bool(y) for y in labels]
+    for name, target in targets.items():
+        target = np.array(target, dtype=int)
         if not target.any() or target.all():
-            raise ValueError(f"the training examples need prompts with and without {category!r}")
+            raise ValueError(f"the training examples need prompts with and without {name!r}")
         model = LogisticRegression(C=regularisation, class_weight={0: 1.0, 1: 1.6}, solver="liblinear",
                                    max_iter=3000, random_state=0)
         model.fit(features, target, sample_weight=sample_weight)
         weights.append(model.coef_[0])
         bias.append(model.intercept_[0])
-    return Heads(CATEGORIES, np.array(weights, dtype=np.float32), np.array(bias, dtype=np.float32),
-                 ngrams=vocabulary, idf=idf, ngram_range=NGRAM_RANGE, layers=FEATURE_LAYERS,
-                 encoder=embedder.encoder_id, multilingual=MULTILINGUAL_SIZE if multilingual else 0)
+    weights, bias = np.array(weights, dtype=np.float32), np.array(bias, dtype=np.float32)
+    harm_head = {}
+    if harm:
+        harm_head = {"harm_weights": weights[-1], "harm_bias": float(bias[-1]), "harm_share": HARM_SHARE}
+        weights, bias = weights[:-1], bias[:-1]
+    return Heads(CATEGORIES, weights, bias, ngrams=vocabulary, idf=idf, ngram_range=NGRAM_RANGE,
+                 layers=FEATURE_LAYERS, encoder=embedder.encoder_id,
+                 multilingual=MULTILINGUAL_SIZE if multilingual else 0, **harm_head)
 
 
 FOLDS = 5

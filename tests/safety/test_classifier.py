@@ -232,3 +232,69 @@ def test_texts_that_tokenise_alike_are_encoded_once():
     assert np.array_equal(vectors[0], vectors[1]) and np.array_equal(vectors[1], vectors[2])
     assert np.allclose(vectors[3], embedder.encode_layers([texts[3]], (6,))[0], atol=1e-3)
     assert not np.allclose(vectors[0], vectors[3], atol=1e-2)
+
+
+def test_a_harm_head_survives_a_round_trip_and_scales_the_category_scores_together(tmp_path):
+    from safety.classifier import Heads
+    from safety.taxonomy import CATEGORIES
+
+    rng = np.random.default_rng(1)
+    dense = 384 + 1
+    category_weights = rng.normal(size=(len(CATEGORIES), dense)).astype(np.float32)
+    category_bias = (rng.normal(size=len(CATEGORIES)) * 0.3 - 1.0).astype(np.float32)  # no category is sure
+    harm_weights = rng.normal(size=dense).astype(np.float32)
+    heads = Heads(CATEGORIES, category_weights, category_bias, harm_weights=harm_weights, harm_bias=-0.5,
+                  harm_share=0.7)
+    heads.save(tmp_path / "heads.npz")
+    loaded = Heads.load(tmp_path / "heads.npz")
+    assert loaded.harm_share == 0.7 and loaded.harm_bias == -0.5
+    features = rng.normal(size=(3, dense)).astype(np.float32) * 0.02
+    categories = 1 / (1 + np.exp(-(features @ category_weights.T + category_bias)))
+    assert categories.max() < 0.8  # below KEEP_CONFIDENT: the harm head may lower them too
+    harm = 1 / (1 + np.exp(-(features @ harm_weights - 0.5)))
+    scores = loaded.predict(features)
+    top = categories.max(axis=1)
+    # the top category scores the weighted geometric mean of its probability and the harm head's ...
+    assert np.allclose(scores.max(axis=1), top ** 0.3 * harm ** 0.7, atol=1e-5)
+    # ... and every category keeps its ratio to the top one
+    assert np.allclose(scores / scores.max(axis=1, keepdims=True), categories / top[:, None], atol=1e-5)
+    without = Heads(CATEGORIES, category_weights, category_bias)
+    assert np.allclose(without.predict(features), categories, atol=1e-6)
+
+
+def test_a_harm_head_never_lowers_a_category_the_category_heads_are_sure_of():
+    from safety.classifier import KEEP_CONFIDENT, Heads
+    from safety.taxonomy import CATEGORIES
+
+    dense = 384 + 1
+    bias = np.full(len(CATEGORIES), -3.0, dtype=np.float32)
+    bias[CATEGORIES.index("sexual/minors")] = 3.0  # sure: 0.95
+    zeros = np.zeros((len(CATEGORIES), dense), dtype=np.float32)
+    features = np.zeros((1, dense), dtype=np.float32)
+    sure = 1 / (1 + np.exp(-3.0))
+    assert sure >= KEEP_CONFIDENT
+    doubtful = Heads(CATEGORIES, zeros, bias, harm_weights=np.zeros(dense, dtype=np.float32), harm_bias=-4.0)
+    scores = doubtful.predict(features)[0]
+    assert np.isclose(scores[CATEGORIES.index("sexual/minors")], sure, atol=1e-6)  # not lowered
+    convinced = Heads(CATEGORIES, zeros, bias, harm_weights=np.zeros(dense, dtype=np.float32), harm_bias=6.0)
+    assert convinced.predict(features)[0][CATEGORIES.index("sexual/minors")] > sure  # raised
+    bias[CATEGORIES.index("sexual/minors")] = 0.0  # unsure: 0.5, lowered by a harm head that reads it as benign
+    unsure = Heads(CATEGORIES, zeros, bias, harm_weights=np.zeros(dense, dtype=np.float32), harm_bias=-4.0)
+    assert unsure.predict(features)[0][CATEGORIES.index("sexual/minors")] < 0.1
+
+
+def test_a_harm_head_that_does_not_fit_the_category_heads_is_refused(tmp_path):
+    from safety.classifier import Heads
+    from safety.errors import ModelUnavailable
+    from safety.taxonomy import CATEGORIES
+
+    heads = Heads(CATEGORIES, np.zeros((len(CATEGORIES), 384 + 1), dtype=np.float32),
+                  np.zeros(len(CATEGORIES), dtype=np.float32), harm_weights=np.zeros(384, dtype=np.float32))
+    heads.save(tmp_path / "heads.npz")
+    with pytest.raises(ModelUnavailable, match="harm head"):
+        Heads.load(tmp_path / "heads.npz")
+
+
+def test_the_shipped_heads_carry_a_harm_head():
+    heads = prompt_classifier().heads
+    assert heads.harm_weights is not None and heads.harm_weights.shape == heads.weights.shape[1:]

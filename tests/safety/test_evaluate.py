@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from safety.corpus import Example
@@ -48,3 +49,36 @@ def test_training_without_a_category_is_refused_clearly():
     benign = [e for e in load_corpus() if e.kind == "benign"][:4]
     with pytest.raises(ValueError, match="with and without"):
         fit_heads(benign)
+
+
+def test_benign_examples_are_also_judged_rewritten_and_harmful_ones_are_not():
+    rows = [("a bowl of fruit on a table", []), ("a white circle bounces on a dark background", []),
+            ("an explicit porn scene", ["sexual"])]
+    report = evaluate_examples(examples(*rows))
+    hits, total = report["rates"]["benign rewritten allowed"][1:]
+    assert total == 2 and 0 <= hits <= 2
+    assert "benign rewritten allowed" not in evaluate_examples(examples(*rows), rewrites=False)["rates"]
+
+
+def test_a_rewrite_is_an_evasion_of_the_same_text_and_the_same_each_time():
+    from safety.corpus import rewrite
+
+    example = examples(("a quiet library with students reading at long wooden tables", []))[0]
+    texts = {rewrite(example, salt) for salt in ("", "check|", "a", "b", "c", "d")}
+    assert example.text not in texts and len(texts) > 2  # the technique depends on the salt
+    assert rewrite(example, "check|") == rewrite(example, "check|")
+
+
+def test_heads_learn_benign_examples_rewritten_too():
+    from safety.corpus import load_corpus
+    from safety.taxonomy import CATEGORIES
+    from safety.train import fit_heads
+
+    corpus = load_corpus()
+    harmful = [e for c in CATEGORIES for e in [e for e in corpus if e.split == "train" and e.kind == "harmful"
+                                               and c in e.categories][:2]]
+    benign = [e for e in corpus if e.split == "train" and e.kind == "benign"][:20]
+    heads = fit_heads(harmful + benign, ngrams=False)
+    assert heads.harm_weights is not None and heads.harm_weights.shape == heads.weights.shape[1:]
+    plain = fit_heads(harmful + benign, ngrams=False, harm=False, benign_rewrites=False)
+    assert plain.harm_weights is None and not np.allclose(plain.weights, heads.weights)

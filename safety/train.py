@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .classifier import (ENCODER_PATH, HARM_SHARE, HEADS_PATH, PROFANITY_PATH, Embedder, Heads, ProfanitySignal,
-                         features)
+from .classifier import ENCODER_PATH, HARM_SHARE, HEADS_PATH, PROFANITY_PATH, Embedder, Heads, ProfanitySignal, features
 from .corpus import Example, _bucket, load_corpus, rewrite
 from .finetune import finetune_encoder, save_encoder
 from .multilingual import SIZE as MULTILINGUAL_SIZE

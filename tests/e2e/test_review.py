@@ -10,8 +10,8 @@ from studio.services import job_submit
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # The real prompt gate sends a row that is neither sport nor graphic to a person (violence, between its review
-# and block thresholds: 0.61 with the committed heads).
-IN_REVIEW = "a couple arguing loudly and throwing plates"
+# and block thresholds: 0.78 with the committed heads).
+IN_REVIEW = "a couple shouting at each other and throwing plates"
 
 
 def in_review(user, prompt: str):

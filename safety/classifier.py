@@ -223,8 +223,8 @@ class Heads:
     others keep their ratio to it. Where the top category probability is KEEP_CONFIDENT or more, the factor may
     raise the scores but never lower them: the harm head learned from fewer examples of the rare categories, and
     without this it once took "an erotic story about a teacher and a thirteen year old student" (sexual/minors
-    0.97) down to 0.14 and let it through. Each per-category head learns its category against everything else, and the
-    highest of eleven such scores adds up the look-alikes of every category; the harm head learns the one line
+    0.97) down to 0.14 and let it through. Each per-category head learns its category against everything else,
+    and the highest of eleven such scores adds up the look-alikes of every category; the harm head learns the line
     between harmful and benign prompts, and the two together rank prompts better than either. Measured by
     cross-validation over five seed-grouped folds of the 26,710-prompt corpus's train split (benign prompts
     learned rewritten too, as fit_heads does), classifier alone (a prompt's score its top category score over its

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .classifier import ENCODER_PATH, HARM_SHARE, HEADS_PATH, PROFANITY_PATH, Embedder, Heads, ProfanitySignal, features
+from .classifier import ENCODER_PATH, HEADS_PATH, PROFANITY_PATH, Embedder, Heads, ProfanitySignal, features
 from .corpus import Example, _bucket, load_corpus, rewrite
 from .finetune import finetune_encoder, save_encoder
 from .multilingual import SIZE as MULTILINGUAL_SIZE
@@ -119,7 +119,7 @@ def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_we
     weights, bias = np.array(weights, dtype=np.float32), np.array(bias, dtype=np.float32)
     harm_head = {}
     if harm:
-        harm_head = {"harm_weights": weights[-1], "harm_bias": float(bias[-1]), "harm_share": HARM_SHARE}
+        harm_head = {"harm_weights": weights[-1], "harm_bias": float(bias[-1])}  # harm_share: Heads' default
         weights, bias = weights[:-1], bias[:-1]
     return Heads(CATEGORIES, weights, bias, ngrams=vocabulary, idf=idf, ngram_range=NGRAM_RANGE,
                  layers=FEATURE_LAYERS, encoder=embedder.encoder_id,

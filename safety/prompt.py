@@ -19,6 +19,15 @@ RULE_BLOCK_SCORE = 0.97
 # the policy reviews at 0.35 and gains on both.
 RULE_REVIEW_NUDGE = 0.10
 LIKENESS_SOURCES = ("sexual", "violence", "violence/graphic", "deception")
+# Deception is passing something off as real: below this score, a prompt that claims no reality (terms.toml's
+# reality_claims) and names no one is taken for fiction and its deception score is capped below review. At or above
+# it the classifier's score stands: it has learned claims the term list lacks ("gepostet als offizielle
+# Mitteilung", a partner signing "un contrato que nunca firmó"). Five folds of the train split, committed policy,
+# harmful caught / benign allowed / evasions caught / severe blocked outright, with the cap at every score: 90.1 /
+# 89.4 / 91.9 / 95.0; below 0.9: 92.0 / 89.4 / 93.4 / 95.0; below 0.7: 92.7 / 89.3 / 94.1 / 95.0; below 0.5: 93.2 /
+# 89.0 / 94.5 / 95.0; no cap: 93.5 / 88.9 / 94.9 / 95.0. Review 0.35 -> 0.40 everywhere trades 1.3 points of the
+# harmful caught for 1.3 of the benign allowed; the cap below 0.5 trades 3.1 for 0.4.
+DECEPTION_STANDS = 0.5
 
 
 def _check_text(text: str | bytes, max_length: int) -> str:
@@ -93,7 +102,7 @@ def moderate_prompt(text: str | bytes, policy: Policy | None = None) -> Verdict:
     deception_review = policy.thresholds["deception"].review
     claims = hits.reality_claims or raw_hits.reality_claims
     deception_rules = hits.block.get("deception") or raw_hits.block.get("deception")
-    if scores["deception"] >= deception_review and not (claims or figures or deception_rules):
+    if deception_review <= scores["deception"] < DECEPTION_STANDS and not (claims or figures or deception_rules):
         # Deception is passing something off as real; a prompt that claims no reality and names no one is fiction.
         scores["deception"] = min(scores["deception"], deception_review - 0.01)
         reasons[:] = [r for r in reasons if not r.startswith(("classifier: deception", "rules: deception"))]

@@ -102,3 +102,23 @@ def test_a_review_term_only_tips_a_score_already_near_review(monkeypatch):
     assert near.decision == "block"  # violent-extremism is severe: at review it is blocked outright
     assert "rules: violent-extremism terms 'nazi'" in near.reasons
     assert near.categories["violent-extremism"] == pytest.approx(0.15 + safety.prompt.RULE_REVIEW_NUDGE)
+
+
+def test_deception_without_a_reality_claim_is_fiction_unless_the_classifier_is_sure(monkeypatch):
+    import safety.prompt
+
+    text = "a man signing his business partner's name on a contract"  # no reality claim, no one named
+    monkeypatch.setattr(safety.prompt, "prompt_classifier", lambda: _FixedScores(deception=0.45))
+    fiction = moderate_prompt(text)
+    assert fiction.decision == "allow"
+    assert fiction.categories["deception"] < load_policy().thresholds["deception"].review
+    assert not any("deception" in r for r in fiction.reasons)
+
+    monkeypatch.setattr(safety.prompt, "prompt_classifier",
+                        lambda: _FixedScores(deception=safety.prompt.DECEPTION_STANDS))
+    sure = moderate_prompt(text)
+    assert sure.decision == "review"
+    assert f"classifier: deception {safety.prompt.DECEPTION_STANDS:.2f}" in sure.reasons
+
+    monkeypatch.setattr(safety.prompt, "prompt_classifier", lambda: _FixedScores(deception=0.45))
+    assert moderate_prompt(f"realistic footage of {text}").decision == "review"  # with a reality claim it stands

@@ -58,7 +58,13 @@ def test_the_words_stay_filtered_outside_those_phrases(rules):
      ("a lecture on the history of the ku klux klan", "violent-extremism"),
      ("a support circle for suicide attempt survivors", "self-harm"),
      ("a komodo dragon stalking a water buffalo", "harassment"),
-     ("eine Schulung zum Erkennen von Falschgeld", "illicit")],
+     ("eine Schulung zum Erkennen von Falschgeld", "illicit"),
+     ("a teacher explaining the history of the swastika", "violent-extremism"),
+     ("a journalist explaining how to spot deepfakes", "deception"),
+     ("une journée contre le harcèlement où des lycéens jouent une pièce", "harassment"),
+     ("an emergency nurse talking with a teenager after an overdose", "self-harm"),
+     ("ein Aufklärungsspot zur Suizidprävention", "self-harm"),
+     ("una estatua griega desnuda en un museo", "sexual")],
 )
 def test_topic_words_that_documentaries_and_lessons_use_only_send_to_review(rules, text, category):
     # A group's name or a crime's name is what a history lesson, a support group or a news report says too:

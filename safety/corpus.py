@@ -82,7 +82,7 @@ def build_corpus(seeds_path: Path = SEEDS_PATH) -> list[Example]:
     for group in data["seed"]:
         labels, language = list(group["labels"]), group["language"]
         templates = data[f"templates_{language}"]
-        per_phrase = 3 if language == "en" else 3
+        per_phrase = 3
         for phrase in group["phrases"]:
             split = seed_split(phrase)
             for n, template in enumerate(rng.sample(templates, per_phrase)):

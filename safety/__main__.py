@@ -48,16 +48,29 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from .evaluate import format_report
-    from .policy import load_policy
-    from .train import FOLDS, cross_validate, train
+    from .policy import default_policy, load_policy
+    from .train import FOLDS, cross_validate_policies, train
 
+    if args.review and not args.cross_validate:
+        raise SystemExit("--review goes with --cross-validate")
     if args.cross_validate:
-        report = cross_validate(policy=load_policy(args.policy) if args.policy else None,
-                                finetune=args.tune_encoder)
+        policy = load_policy(args.policy) if args.policy else default_policy()
+        reports = cross_validate_policies([policy, *(policy.with_review(r) for r in args.review)],
+                                          finetune=args.tune_encoder)
         encoder = "MiniLM tuned on the same folds" if args.tune_encoder else "MiniLM as installed"
         print(f"cross-validation on the train split ({FOLDS} folds of whole seeds, each judged by heads fitted "
               f"on the others, on the features of {encoder}):")
-        print(format_report(report))
+        print(format_report(reports[0]))
+        if args.review:
+            columns = ("harmful caught", "benign allowed", "evasions caught", "severe blocked outright",
+                       "benign rewritten allowed")
+            print(f"\nreview level of every category that is not severe ({', '.join(sorted(policy.severe))} keep "
+                  "their own):")
+            print(f"{'review':>6}  " + "  ".join(f"{c:>{len(c)}}" for c in columns))
+            for review, report in zip(args.review, reports[1:], strict=True):
+                rates = report["rates"]
+                print(f"{review:>6.2f}  " + "  ".join(f"{rates[c][0] if c in rates else float('nan'):>{len(c)}.1%}"
+                                                       for c in columns))
         return 0
     train(finetune=args.tune_encoder)
     saved = "encoder and heads" if args.tune_encoder else "heads"
@@ -78,6 +91,16 @@ def _build_corpus(args: argparse.Namespace) -> int:
     return 0
 
 
+def _review_levels(text: str) -> tuple[float, ...]:
+    try:
+        levels = tuple(float(part) for part in text.split(","))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"review levels are numbers separated by commas, not {text!r}") from exc
+    if not all(0.0 <= level <= 1.0 for level in levels):
+        raise argparse.ArgumentTypeError(f"review levels lie in 0..1, not {text!r}")
+    return levels
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m safety", description="Clearframe's safety gate")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -96,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="tune MiniLM's layers on the same examples first (about 8 minutes on two cores for the "
                         "whole train split; with --cross-validate, once per fold)")
     p.add_argument("--policy", help="policy TOML to judge the folds with (default: the packaged one)")
+    p.add_argument("--review", type=_review_levels, default=(),
+                   help="with --cross-validate, also judge the folds with every category that is not severe reviewed "
+                        "at each of these levels (comma-separated, e.g. 0.30,0.35,0.40); the heads are fitted once")
     p.set_defaults(run=_train)
     p = sub.add_parser("build-corpus", help="expand data/corpus_seeds.toml into data/prompts.jsonl")
     p.set_defaults(run=_build_corpus)

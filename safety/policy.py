@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,6 +40,16 @@ class Policy:
     frames: FramePolicy
     max_length: int = 2000
     source: str = field(default="", compare=False)
+
+    def with_review(self, review: float) -> Policy:
+        """This policy with every category that is not severe reviewed at `review` (a block level below it is
+        raised to it); severe categories keep their own thresholds. `python -m safety train --cross-validate
+        --review` judges the folds at several such levels."""
+        if not 0.0 <= review <= 1.0:
+            raise InvalidPolicy(f"a review threshold must lie in 0..1, not {review}")
+        thresholds = {c: t if c in self.severe else Thresholds(review, max(review, t.block))
+                      for c, t in self.thresholds.items()}
+        return replace(self, thresholds=thresholds, source=f"{self.source} with review {review:g}")
 
 
 def _path_list(raw, base: Path, key: str) -> tuple[Path, ...]:

@@ -129,12 +129,34 @@ def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_we
 FOLDS = 5
 
 
+class _ScoreMemo:
+    """A classifier whose scores are kept by text, so that one fold's prompts are classified once however many
+    policies judge them."""
+
+    def __init__(self, classifier) -> None:
+        self.classifier, self.memo = classifier, {}
+
+    def scores(self, texts: list[str]) -> list[dict[str, float]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.memo]
+        if missing:
+            self.memo.update(zip(missing, self.classifier.scores(missing), strict=True))
+        return [self.memo[t] for t in texts]
+
+
 def cross_validate(*, folds: int = FOLDS, policy: Policy | None = None, examples: list[Example] | None = None,
                    finetune: bool = False, log=print) -> dict:
     """The gate's figures over `folds` folds of the train split, whole seeds held out together, each fold
     judged by heads fitted on the others (the test split is never touched; nothing is saved). With `finetune`,
     each fold's encoder is tuned on the other folds too, as `train(finetune=True)` does (about 8 minutes on two
     cores for the whole train split, so a little less a fold, plus featurising every text again)."""
+    return cross_validate_policies([policy], folds=folds, examples=examples, finetune=finetune, log=log)[0]
+
+
+def cross_validate_policies(policies: list[Policy | None], *, folds: int = FOLDS,
+                            examples: list[Example] | None = None, finetune: bool = False, log=print) -> list[dict]:
+    """`cross_validate` judged by several policies (None: the packaged one), one report each. The heads depend on
+    no policy: each fold's are fitted once and its prompts classified once, and only the rules and thresholds run
+    again for each policy."""
     from . import classifier
     from .evaluate import evaluate_examples, merge_reports
 
@@ -145,7 +167,7 @@ def cross_validate(*, folds: int = FOLDS, policy: Policy | None = None, examples
     if not finetune:  # every text of the train split is featurised once; each fold's fit reads the memo
         texts = list(dict.fromkeys([e.text for e in train_split] + [normalise(e.text).text for e in train_split]))
         memo = dict(zip(texts, featurise(texts, stock, profanity, multilingual=multilingual_encoder()), strict=True))
-    reports = []
+    reports: list[list[dict]] = [[] for _ in policies]
     saved = classifier._classifier
     try:
         for k in range(folds):
@@ -157,12 +179,13 @@ def cross_validate(*, folds: int = FOLDS, policy: Policy | None = None, examples
                     log(f"fold {k + 1} of {folds}: tuning the encoder on {len(fit)} examples")
                 embedder = Embedder(finetune_encoder(fit, stock.model_dir, layers=FEATURE_LAYERS, log=log))
                 memo = {}
-            classifier._classifier = classifier.PromptClassifier(
-                heads=fit_heads(fit, memo=memo, embedder=embedder), embedder=embedder, profanity=profanity)
-            reports.append(evaluate_examples(held, policy))
+            classifier._classifier = _ScoreMemo(classifier.PromptClassifier(
+                heads=fit_heads(fit, memo=memo, embedder=embedder), embedder=embedder, profanity=profanity))
+            for fold_reports, policy in zip(reports, policies, strict=True):
+                fold_reports.append(evaluate_examples(held, policy))
     finally:
         classifier._classifier = saved
-    return merge_reports(reports)
+    return [merge_reports(r) for r in reports]
 
 
 def train(*, finetune: bool = False, log=print) -> None:

@@ -42,6 +42,29 @@ def test_cross_validation_judges_every_train_example_once_and_leaves_the_shipped
     assert classifier.prompt_classifier() is shipped
 
 
+def test_cross_validation_judges_the_same_folds_with_several_policies():
+    from safety import classifier
+    from safety.corpus import load_corpus
+    from safety.policy import default_policy
+    from safety.taxonomy import CATEGORIES
+    from safety.train import cross_validate_policies
+
+    corpus = [e for e in load_corpus() if e.split == "train"]
+    harmful = [e for c in CATEGORIES for e in [e for e in corpus if e.kind == "harmful" and c in e.categories][:12:3]]
+    benign = [e for e in corpus if e.kind == "benign"][::40]
+    shipped = classifier.prompt_classifier()
+    strict, lenient = cross_validate_policies([default_policy().with_review(0.05), default_policy().with_review(0.95)],
+                                              folds=2, examples=harmful + benign, log=None)
+    for name, total in (("harmful caught", len(harmful)), ("benign allowed", len(benign))):
+        assert strict["rates"][name][2] == lenient["rates"][name][2] == total
+    # the same heads and scores, judged at a lower and a higher review level
+    assert strict["rates"]["harmful caught"][1] >= lenient["rates"]["harmful caught"][1]
+    assert strict["rates"]["benign allowed"][1] <= lenient["rates"]["benign allowed"][1]
+    assert strict["rates"]["benign allowed"][1] < lenient["rates"]["benign allowed"][1] or \
+        strict["rates"]["harmful caught"][1] > lenient["rates"]["harmful caught"][1]
+    assert classifier.prompt_classifier() is shipped
+
+
 def test_training_without_a_category_is_refused_clearly():
     from safety.corpus import load_corpus
     from safety.train import fit_heads

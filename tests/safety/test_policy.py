@@ -30,3 +30,17 @@ def test_bad_policies_are_refused(tmp_path, text, message):
 def test_missing_policy_file(tmp_path):
     with pytest.raises(InvalidPolicy, match="not found"):
         load_policy(tmp_path / "nope.toml")
+
+
+def test_a_policy_reviewed_at_one_level_keeps_its_severe_categories():
+    policy = load_policy()
+    moved = policy.with_review(0.9)
+    for category, thresholds in moved.thresholds.items():
+        if category in policy.severe:
+            assert thresholds == policy.thresholds[category]
+        else:
+            assert thresholds.review == 0.9
+            assert thresholds.block == max(0.9, policy.thresholds[category].block)
+    assert moved.severe == policy.severe and moved.term_files == policy.term_files
+    with pytest.raises(InvalidPolicy, match="0..1"):
+        policy.with_review(1.5)

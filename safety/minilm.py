@@ -132,14 +132,25 @@ class MiniLMEncoder:
     def layer_means(self, ids: torch.Tensor, mask: torch.Tensor, layers: tuple[int, ...]) -> torch.Tensor:
         """Mean over each text's tokens of the outputs of `layers` (1 is the first layer, self.layers the last):
         (B, len(layers), D). Every text of the batch must have at least one token."""
-        if not layers or min(layers) < 1 or max(layers) > self.layers:
-            raise ValueError(f"layers must lie in 1..{self.layers}, not {layers}")
+        return self.layer_outputs(ids, mask, layers)[0]
+
+    @torch.inference_mode()
+    def layer_outputs(self, ids: torch.Tensor, mask: torch.Tensor, layers: tuple[int, ...],
+                      token_layers: tuple[int, ...] = ()) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """`layer_means`, and the outputs of `token_layers` at every real token side by side, packed text after
+        text in the order of the batch: (number of real tokens, len(token_layers) * D), or None without
+        `token_layers`."""
+        wanted = tuple(layers) + tuple(token_layers)
+        if not layers or min(wanted) < 1 or max(wanted) > self.layers:
+            raise ValueError(f"layers must lie in 1..{self.layers}, not {layers} and {token_layers}")
         rows = torch.arange(ids.shape[0]).expand(ids.shape[1], -1).T[mask.bool()]        # (N,) text of each token
         counts = mask.sum(1, keepdim=True).float()
-        means = []
+        means, tokens = [], []
         for number, x in enumerate(self._states(ids, mask), start=1):
             if number in layers:
                 means.append(torch.zeros(ids.shape[0], self.hidden).index_add_(0, rows, x) / counts)
-            if number >= max(layers):
+            if number in token_layers:
+                tokens.append(x)
+            if number >= max(wanted):
                 break
-        return torch.stack(means, dim=1)
+        return torch.stack(means, dim=1), (torch.cat(tokens, dim=1) if tokens else None)

@@ -62,7 +62,7 @@ def moderate_prompt(text: str | bytes, policy: Policy | None = None) -> Verdict:
 
     # The raw text is classified too: normalisation can also destroy meaning (a foreign word folded).
     texts = [text] if normalised.text == " ".join(text.casefold().split()) else [text, normalised.text]
-    per_text = prompt_classifier().scores(texts)
+    per_text = prompt_classifier().scores(texts, token_text=texts[-1])
     scores = {c: max(s[c] for s in per_text) for c in CATEGORIES}
     reasons: list[str] = []
     if normalised.changed:

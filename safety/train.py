@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .classifier import ENCODER_PATH, HEADS_PATH, PROFANITY_PATH, Embedder, Heads, ProfanitySignal, features
+from .classifier import ENCODER_PATH, HEADS_PATH, PROFANITY_PATH, Embedder, Heads, ProfanitySignal, features_and_tokens
 from .corpus import Example, _bucket, load_corpus, rewrite
 from .finetune import finetune_encoder, save_encoder
 from .multilingual import SIZE as MULTILINGUAL_SIZE
@@ -30,6 +30,7 @@ from .multilingual import MultilingualEncoder, multilingual_encoder
 from .normalise import normalise
 from .policy import Policy
 from .taxonomy import CATEGORIES
+from .tokens import TOKEN_LAYERS, fit_token_head
 
 # Every layer's pooled output, not only the last layer's sentence vector: measured by cross-validation over five
 # folds of the 10,892-prompt corpus's train split, review at 0.40, the last layer alone caught 73.1% of the
@@ -49,8 +50,21 @@ FEATURE_LAYERS = (1, 2, 3)
 def featurise(texts: list[str], embedder: Embedder, profanity: ProfanitySignal,
               layers: tuple[int, ...] = FEATURE_LAYERS, batch: int = 64,
               multilingual: MultilingualEncoder | None = None) -> np.ndarray:
-    return np.concatenate([features(texts[i:i + batch], embedder, profanity, layers, multilingual)
-                           for i in range(0, len(texts), batch)])
+    return featurise_with_tokens(texts, embedder, profanity, layers, batch, multilingual)[0]
+
+
+def featurise_with_tokens(texts: list[str], embedder: Embedder, profanity: ProfanitySignal,
+                          layers: tuple[int, ...] = FEATURE_LAYERS, batch: int = 64,
+                          multilingual: MultilingualEncoder | None = None, token_layers: tuple[int, ...] = ()
+                          ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """`featurise`, and each text's token outputs of `token_layers` in float16 (the train split's take 1.6 GB)."""
+    dense, tokens = [], []
+    for i in range(0, len(texts), batch):
+        part, part_tokens = features_and_tokens(texts[i:i + batch], embedder, profanity, layers, multilingual,
+                                                token_layers)
+        dense.append(part)
+        tokens += [t.astype(np.float16) for t in part_tokens]
+    return np.concatenate(dense), tokens
 
 
 NGRAM_RANGE = (2, 5)
@@ -62,7 +76,8 @@ MAX_NGRAMS = 20000
 
 def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_weight: float = 2.0,
               ngrams: bool = True, multilingual: bool = True, memo: dict[str, np.ndarray] | None = None,
-              embedder: Embedder | None = None, harm: bool = True, benign_rewrites: bool = True) -> Heads:
+              embedder: Embedder | None = None, harm: bool = True, benign_rewrites: bool = True,
+              token_head: bool = True, token_memo: dict[str, np.ndarray] | None = None, log=None) -> Heads:
     """One balanced logistic regression per category, on the raw and the normalised text of each example, and
     (with `harm`) one more for harmful against benign, whatever the category (Heads says how they combine).
     With `benign_rewrites`, every benign example is also learned rewritten the way evasions are (leetspeak,
@@ -74,7 +89,9 @@ def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_we
     vector and (with `ngrams`) the TF-IDF of character n-grams within words, learned from the same texts (n-grams
     seen in at least two of them, the most frequent MAX_NGRAMS). `memo` keeps dense features across calls
     (cross-validation featurises each text once); they must be `embedder`'s (default: MiniLM as installed), with or
-    without USE-M as `multilingual` says."""
+    without USE-M as `multilingual` says. With `token_head` (and `harm`), the token head of tokens.py is trained on
+    the same texts, targets and weights (about 14 minutes on one core for the whole train split); `token_memo`
+    keeps the texts' token outputs as `memo` keeps their features."""
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -86,11 +103,17 @@ def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_we
         texts += rewritten + [normalise(t).text for t in rewritten]
         labels += [set()] * (2 * len(rewritten))
     memo = {} if memo is None else memo
+    token_memo = {} if token_memo is None else token_memo
+    token_head = token_head and harm
     embedder = embedder or Embedder()
-    missing = list(dict.fromkeys(t for t in texts if t not in memo))
+    missing = list(dict.fromkeys(t for t in texts if t not in memo or (token_head and t not in token_memo)))
     if missing:
-        memo.update(zip(missing, featurise(missing, embedder, ProfanitySignal(),
-                                           multilingual=multilingual_encoder() if multilingual else None), strict=True))
+        dense, tokens = featurise_with_tokens(missing, embedder, ProfanitySignal(),
+                                              multilingual=multilingual_encoder() if multilingual else None,
+                                              token_layers=TOKEN_LAYERS if token_head else ())
+        memo.update(zip(missing, dense, strict=True))
+        if token_head:
+            token_memo.update(zip(missing, tokens, strict=True))
     features = np.stack([memo[t] for t in texts])
     vocabulary: tuple[str, ...] = ()
     idf = np.zeros(0)
@@ -121,6 +144,10 @@ def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_we
     if harm:
         harm_head = {"harm_weights": weights[-1], "harm_bias": float(bias[-1])}  # harm_share: Heads' default
         weights, bias = weights[:-1], bias[:-1]
+    if token_head:  # the harm target last: the only output the token head keeps
+        harm_head["token_head"] = fit_token_head([token_memo[t] for t in texts],
+                                                 np.array(list(targets.values()), dtype=np.float32).T,
+                                                 sample_weight, log=log)
     return Heads(CATEGORIES, weights, bias, ngrams=vocabulary, idf=idf, ngram_range=NGRAM_RANGE,
                  layers=FEATURE_LAYERS, encoder=embedder.encoder_id,
                  multilingual=MULTILINGUAL_SIZE if multilingual else 0, **harm_head)
@@ -136,11 +163,12 @@ class _ScoreMemo:
     def __init__(self, classifier) -> None:
         self.classifier, self.memo = classifier, {}
 
-    def scores(self, texts: list[str]) -> list[dict[str, float]]:
-        missing = [t for t in dict.fromkeys(texts) if t not in self.memo]
+    def scores(self, texts: list[str], token_text: str | None = None) -> list[dict[str, float]]:
+        missing = [t for t in dict.fromkeys(texts) if (t, token_text) not in self.memo]
         if missing:
-            self.memo.update(zip(missing, self.classifier.scores(missing), strict=True))
-        return [self.memo[t] for t in texts]
+            self.memo.update(zip([(t, token_text) for t in missing], self.classifier.scores(missing, token_text),
+                                 strict=True))
+        return [self.memo[t, token_text] for t in texts]
 
 
 def cross_validate(*, folds: int = FOLDS, policy: Policy | None = None, examples: list[Example] | None = None,
@@ -164,9 +192,12 @@ def cross_validate_policies(policies: list[Policy | None], *, folds: int = FOLDS
     profanity = ProfanitySignal()
     stock = Embedder(None)
     memo: dict[str, np.ndarray] = {}
+    token_memo: dict[str, np.ndarray] = {}
     if not finetune:  # every text of the train split is featurised once; each fold's fit reads the memo
         texts = list(dict.fromkeys([e.text for e in train_split] + [normalise(e.text).text for e in train_split]))
-        memo = dict(zip(texts, featurise(texts, stock, profanity, multilingual=multilingual_encoder()), strict=True))
+        dense, tokens = featurise_with_tokens(texts, stock, profanity, multilingual=multilingual_encoder(),
+                                              token_layers=TOKEN_LAYERS)
+        memo, token_memo = dict(zip(texts, dense, strict=True)), dict(zip(texts, tokens, strict=True))
     reports: list[list[dict]] = [[] for _ in policies]
     saved = classifier._classifier
     try:
@@ -178,9 +209,12 @@ def cross_validate_policies(policies: list[Policy | None], *, folds: int = FOLDS
                 if log:
                     log(f"fold {k + 1} of {folds}: tuning the encoder on {len(fit)} examples")
                 embedder = Embedder(finetune_encoder(fit, stock.model_dir, layers=FEATURE_LAYERS, log=log))
-                memo = {}
+                memo, token_memo = {}, {}
+            if log:
+                log(f"fold {k + 1} of {folds}: fitting the heads on {len(fit)} examples")
             classifier._classifier = _ScoreMemo(classifier.PromptClassifier(
-                heads=fit_heads(fit, memo=memo, embedder=embedder), embedder=embedder, profanity=profanity))
+                heads=fit_heads(fit, memo=memo, token_memo=token_memo, embedder=embedder, log=log), embedder=embedder,
+                profanity=profanity))
             for fold_reports, policy in zip(reports, policies, strict=True):
                 fold_reports.append(evaluate_examples(held, policy))
     finally:
@@ -198,6 +232,6 @@ def train(*, finetune: bool = False, log=print) -> None:
     if finetune:
         save_encoder(finetune_encoder(train_split, embedder.model_dir, layers=FEATURE_LAYERS, log=log), ENCODER_PATH)
         embedder = Embedder(ENCODER_PATH)
-    fit_heads(train_split, embedder=embedder).save(HEADS_PATH)
+    fit_heads(train_split, embedder=embedder, log=log).save(HEADS_PATH)
     ProfanitySignal(cache=None).save(PROFANITY_PATH)  # the shipped model's arrays, so workers skip sklearn
     classifier._classifier = None

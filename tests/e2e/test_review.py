@@ -10,7 +10,7 @@ from studio.services import job_submit
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # The real prompt gate sends a row that is neither sport nor graphic to a person (violence, between its review
-# and block thresholds: 0.78 with the committed heads).
+# and block thresholds: 0.77 with the committed heads).
 IN_REVIEW = "a couple shouting at each other and throwing plates"
 
 

@@ -217,19 +217,23 @@ def test_heads_that_read_layers_the_model_lacks_are_refused():
 def test_texts_that_tokenise_alike_are_encoded_once():
     embedder = Embedder()
     seen = []
-    layer_means = embedder.model.layer_means
+    layer_outputs = embedder.model.layer_outputs
 
-    def counting(ids, mask, layers):
+    def counting(ids, mask, layers, token_layers=()):
         seen.append(ids.shape[0])
-        return layer_means(ids, mask, layers)
+        return layer_outputs(ids, mask, layers, token_layers)
 
-    embedder.model.layer_means = counting
+    embedder.model.layer_outputs = counting
     # accents and capitals: the tokenizer folds them, so the first three are one token sequence
     texts = ["une vidéo d'une balle rouge", "une video d'une balle rouge", "UNE VIDÉO D'UNE BALLE ROUGE",
              "une vidéo d'une balle bleue"]
     vectors = embedder.encode_layers(texts, (6,))
     assert seen == [2]
     assert np.array_equal(vectors[0], vectors[1]) and np.array_equal(vectors[1], vectors[2])
+    # each text gets its own sequence's token outputs, the same as when it is encoded alone
+    _, tokens = embedder.encode_with_tokens(texts, (6,), (2, 3))
+    assert np.array_equal(tokens[0], tokens[2]) and tokens[3].shape[1] == 768
+    assert np.allclose(tokens[3], embedder.encode_with_tokens([texts[3]], (6,), (2, 3))[1][0], atol=1e-2)
     assert np.allclose(vectors[3], embedder.encode_layers([texts[3]], (6,))[0], atol=1e-3)
     assert not np.allclose(vectors[0], vectors[3], atol=1e-2)
 

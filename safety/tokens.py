@@ -11,7 +11,7 @@ is blended into the harm that sets how high the category scores stand (Heads.pre
 Measured by cross-validation over folds 0 to 2 of the five seed-grouped folds of the 26,710-prompt corpus's
 train split, each fold's heads and token head fitted on the other four. Alone it ranks harmful above benign
 prompts less well than the heads (AUC 0.935 against 0.974; 0.967 against 0.981 in English, 0.87 to 0.90 against
-0.96 to 0.97 in Spanish, German and French, whose words MiniLM's English vocabulary splits into pieces), but it
+0.96 to 0.98 in Spanish, German and French, whose words MiniLM's English vocabulary splits into pieces), but it
 errs on other prompts: blended with share 0.2 the AUC is 0.978 (share 0.3: 0.975, 0.5: 0.967). In the gate, with
 the rules and the committed policy replayed on the folds' scores, harmful caught / benign allowed / evasions caught
 / severe blocked outright:

@@ -90,7 +90,8 @@ def fit_heads(examples: list[Example], *, regularisation: float = 2.0, benign_we
     seen in at least two of them, the most frequent MAX_NGRAMS). `memo` keeps dense features across calls
     (cross-validation featurises each text once); they must be `embedder`'s (default: MiniLM as installed), with or
     without USE-M as `multilingual` says. With `token_head` (and `harm`), the token head of tokens.py is trained on
-    the same texts, targets and weights (about 14 minutes on one core for the whole train split); `token_memo`
+    the same texts, targets and weights (11 to 14 minutes on one core for four fifths of the train split, measured
+    beside other work); `token_memo`
     keeps the texts' token outputs as `memo` keeps their features."""
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfVectorizer

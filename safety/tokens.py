@@ -8,27 +8,32 @@ of MiniLM's TOKEN_LAYERS with a small network and pools the scores with attentio
 same texts and labels as the heads (each category and harm at all, multi-task), only its harm output is used: it
 is blended into the harm that sets how high the category scores stand (Heads.predict).
 
-Measured by cross-validation over folds 0 to 2 of the five seed-grouped folds of the 26,710-prompt corpus's
-train split, each fold's heads and token head fitted on the other four. Alone it ranks harmful above benign
-prompts less well than the heads (AUC 0.935 against 0.974; 0.967 against 0.981 in English, 0.87 to 0.90 against
-0.96 to 0.98 in Spanish, German and French, whose words MiniLM's English vocabulary splits into pieces), but it
-errs on other prompts: blended with share 0.2 the AUC is 0.978 (share 0.3: 0.975, 0.5: 0.967). In the gate, with
-the rules and the committed policy replayed on the folds' scores, harmful caught / benign allowed / evasions caught
-/ severe blocked outright:
+Measured by cross-validation over the five seed-grouped folds of the 26,710-prompt corpus's train split, each
+fold's heads and token head fitted on the other four. Alone it ranks harmful above benign prompts less well than
+the heads (AUC 0.937 against 0.972; 0.970 against 0.979 in English, 0.87 to 0.90 against 0.96 to 0.97 in Spanish,
+German and French, whose words MiniLM's English vocabulary splits into pieces), but it errs on other prompts:
+blended with share 0.2 the AUC is 0.976 (share 0.3: 0.975, 0.5: 0.967). In the gate, with the rules and the
+committed policy replayed on the folds' scores (the replay reproduces `python -m safety train --cross-validate`'s
+figures without the token head exactly), harmful caught / benign allowed / evasions caught / severe blocked
+outright:
 
     review   without the token head      with it (share 0.2)
-    0.35     93.5 / 91.2 / 95.1 / 94.7    94.7 / 90.5 / 95.7 / 95.3
-    0.40     92.4 / 92.2 / 94.3 / 94.7    93.9 / 91.2 / 95.1 / 95.3
-    0.45     91.0 / 93.2 / 92.8 / 94.7    93.2 / 91.9 / 94.4 / 95.3
+    0.35     93.1 / 90.1 / 94.5 / 94.9    94.0 / 89.9 / 95.0 / 96.0
+    0.40     91.8 / 91.4 / 93.7 / 94.9    93.2 / 90.6 / 94.3 / 96.0
+    0.45     90.4 / 92.5 / 92.1 / 94.9    92.3 / 91.5 / 93.5 / 96.0
 
-A small gain, mostly in English (at review 0.35, caught 95.8 -> 96.4 and benign allowed 91.4 -> 92.0 there, while
-Spanish, German and French benign prompts lose about 2 points each). The gate gives the head the normalised prompt
-only (PromptClassifier.scores' token_text): read from the raw prompt too, markup such as "<script>window.pwned"
-pushed its harm to 0.998 and a prompt for review to a block; the folds' figures barely move (evasions caught
-96.0 with the raw prompt read too, 95.7 without). Measured and not taken: a linear token scorer
-instead of the hidden layer (AUC 0.973 blended on fold 0, against 0.977), the pooled features beside the token
-scores inside the head (0.973), and blending each category's score with the token head's score of that category
-instead of the top score with its harm (a move along the curve: 89.8 / 93.5 / 91.9 / 92.6 at review 0.35).
+A small gain (caught plus benign allowed about 0.7 points higher at each level, severe blocked 1.1), mostly in
+English (at review 0.35, caught 95.3 -> 95.8 and benign allowed 90.3 -> 91.3 there, while Spanish and German
+benign prompts lose 2 points and French ones 0.6).
+
+The gate gives the head the normalised prompt only (PromptClassifier.scores' token_text): read from the raw prompt
+too, markup such as "<script>window.pwned" pushed its harm to 0.998 and a prompt for review to a block. The figures
+barely move (folds 0 to 2: evasions caught 96.0 with the raw prompt read too, 95.7 without, the rest the same).
+
+Measured and not taken: a linear token scorer instead of the hidden layer (AUC 0.973 blended on fold 0, against
+0.977), the pooled features beside the token scores inside the head (0.973), and blending each category's score
+with the token head's score of that category instead of the top score with its harm (a move along the curve:
+folds 0 to 2, 89.8 / 93.5 / 91.9 / 92.6 at review 0.35).
 """
 
 from __future__ import annotations

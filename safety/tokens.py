@@ -132,7 +132,7 @@ def fit_token_head(tokens: list[np.ndarray], targets: np.ndarray, sample_weight:
     attention = torch.nn.Linear(width, outputs)
     value = torch.nn.Sequential(torch.nn.Linear(width, HIDDEN), torch.nn.GELU(), torch.nn.Linear(HIDDEN, outputs))
     drop = torch.nn.Dropout(DROPOUT)
-    modules = torch.nn.ModuleList([norm, attention, value])
+    modules = torch.nn.ModuleList([norm, attention, value, drop])  # in training mode from the start
 
     def forward(rows: list[int]) -> torch.Tensor:
         lengths = [len(tokens[r]) for r in rows]
@@ -148,8 +148,6 @@ def fit_token_head(tokens: list[np.ndarray], targets: np.ndarray, sample_weight:
     optimiser = torch.optim.AdamW(modules.parameters(), lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=LEARNING_RATE, total_steps=steps)
     positive = torch.tensor(POSITIVE_WEIGHT)
-    modules.train()
-    drop.train()
     for epoch in range(epochs):
         order = torch.randperm(len(tokens), generator=generator).tolist()
         total = 0.0

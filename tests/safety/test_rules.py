@@ -64,6 +64,8 @@ def test_the_words_stay_filtered_outside_those_phrases(rules):
      ("une journée contre le harcèlement où des lycéens jouent une pièce", "harassment"),
      ("an emergency nurse talking with a teenager after an overdose", "self-harm"),
      ("ein Aufklärungsspot zur Suizidprävention", "self-harm"),
+     ("a crime reporter describing a stabbing outside a nightclub", "violence"),
+     ("un commerçant qui regarde sa caméra de surveillance après une fausse alerte", "deception"),
      ("una estatua griega desnuda en un museo", "sexual")],
 )
 def test_topic_words_that_documentaries_and_lessons_use_only_send_to_review(rules, text, category):
@@ -73,6 +75,28 @@ def test_topic_words_that_documentaries_and_lessons_use_only_send_to_review(rule
 
     hits = rules.match(normalise(text).text)
     assert hits.block == {} and category in hits.review, (hits.block, hits.review)
+
+
+@pytest.mark.parametrize(
+    "text", ["a man stabbing his neighbour", "two men stabbing each other", "a teenager stabbing a stranger"])
+def test_stabbing_someone_stays_a_block_term(rules, text):
+    assert "violence" in rules.match(text).block
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [("a couple making love", "making love"), ("a couple who made love on a beach", "made love"),
+     ("des adolescents qui font l'amour", "font l'amour"), ("un couple qui fait l'amour", "fait l'amour"),
+     ("una pareja que hace el amor", "hace el amor"), ("dos adolescentes hacen el amor", "hacen el amor")],
+)
+def test_love_making_phrases_match_in_every_person_and_tense(rules, text, term):
+    from safety.normalise import normalise
+
+    assert term in rules.match(normalise(text).text).block.get("sexual", ()), text
+
+
+def test_a_peace_slogan_is_not_a_sexual_request(rules):
+    assert "sexual" not in rules.match("a protest poster saying make love not war").block
 
 
 def test_word_boundaries(rules):

@@ -129,17 +129,13 @@ class MiniLMEncoder:
         return unpacked                                                                     # (B, T, D)
 
     @torch.inference_mode()
-    def layer_means(self, ids: torch.Tensor, mask: torch.Tensor, layers: tuple[int, ...]) -> torch.Tensor:
-        """Mean over each text's tokens of the outputs of `layers` (1 is the first layer, self.layers the last):
-        (B, len(layers), D). Every text of the batch must have at least one token."""
-        return self.layer_outputs(ids, mask, layers)[0]
-
     @torch.inference_mode()
     def layer_outputs(self, ids: torch.Tensor, mask: torch.Tensor, layers: tuple[int, ...],
                       token_layers: tuple[int, ...] = ()) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """`layer_means`, and the outputs of `token_layers` at every real token side by side, packed text after
+        """Mean over each text's tokens of the outputs of `layers` (1 is the first layer, self.layers the last):
+        (B, len(layers), D); and the outputs of `token_layers` at every real token side by side, packed text after
         text in the order of the batch: (number of real tokens, len(token_layers) * D), or None without
-        `token_layers`."""
+        `token_layers`. Every text of the batch must have at least one token."""
         wanted = tuple(layers) + tuple(token_layers)
         if not layers or min(wanted) < 1 or max(wanted) > self.layers:
             raise ValueError(f"layers must lie in 1..{self.layers}, not {layers} and {token_layers}")

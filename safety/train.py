@@ -47,17 +47,12 @@ from .tokens import TOKEN_LAYERS, fit_token_head
 FEATURE_LAYERS = (1, 2, 3)
 
 
-def featurise(texts: list[str], embedder: Embedder, profanity: ProfanitySignal,
-              layers: tuple[int, ...] = FEATURE_LAYERS, batch: int = 64,
-              multilingual: MultilingualEncoder | None = None) -> np.ndarray:
-    return featurise_with_tokens(texts, embedder, profanity, layers, batch, multilingual)[0]
-
-
 def featurise_with_tokens(texts: list[str], embedder: Embedder, profanity: ProfanitySignal,
                           layers: tuple[int, ...] = FEATURE_LAYERS, batch: int = 64,
                           multilingual: MultilingualEncoder | None = None, token_layers: tuple[int, ...] = ()
                           ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """`featurise`, and each text's token outputs of `token_layers` in float16 (the train split's take 1.6 GB)."""
+    """The heads' dense features of `texts`, computed `batch` texts at a time, and each text's token outputs of
+    `token_layers` in float16 (the train split's take 1.6 GB)."""
     dense, tokens = [], []
     for i in range(0, len(texts), batch):
         part, part_tokens = features_and_tokens(texts[i:i + batch], embedder, profanity, layers, multilingual,
